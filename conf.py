@@ -1,0 +1,97 @@
+"""Sphinx configuration for the specdec site.
+
+Sources live in ``docs/``; this file sits at the repository root and is passed with ``-c .``:
+``sphinx-build -M html docs _build -c .``. Paths below are relative to this file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sphinx.ext.doctest import DoctestDirective
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import specdec  # noqa: E402
+
+project = "specdec"
+author = "the specdec authors"
+copyright = "2026, the specdec authors"
+release = specdec.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.githubpages",
+    "sphinxcontrib.mermaid",
+    "sphinx_copybutton",
+    "matplotlib.sphinxext.plot_directive",
+]
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
+nitpicky = True
+
+# --- MyST -------------------------------------------------------------------------------------
+# ```mermaid and ```pycon fences (what GitHub renders and highlights) become Sphinx directives, so
+# the same Markdown file reads well on GitHub and runs on the site.
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_fence_as_directive = ["mermaid", "pycon"]
+myst_heading_anchors = 3
+
+# --- Doctest ----------------------------------------------------------------------------------
+doctest_global_setup = """
+import numpy as np
+np.set_printoptions(legacy=False)
+"""
+doctest_test_doctest_blocks = "default"
+
+# --- Mermaid, served from this site only -------------------------------------------------------
+# The ESM bundle of mermaid (version pinned in package.json / package-lock.json, matching the
+# default of the pinned sphinxcontrib-mermaid release) is copied into docs/_static/mermaid/ by
+# `make mermaid`; nothing is fetched from a CDN at view time.
+MERMAID_VERSION = "11.12.1"
+mermaid_version = MERMAID_VERSION
+mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
+mermaid_height = "auto"
+mermaid_width = "100%"
+mermaid_d3_zoom = False
+mermaid_fullscreen = False
+mermaid_light_theme = "default"
+mermaid_dark_theme = "dark"
+
+# --- HTML -------------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = "specdec: speculative decoding, computed"
+html_static_path = ["docs/_static"]
+html_css_files = ["specdec.css"]
+html_show_sourcelink = True
+html_copy_source = True
+
+# --- autodoc: plain signatures, no cross-references to numpy's (offline) inventory -------------
+autodoc_typehints = "none"
+autodoc_member_order = "bysource"
+
+# --- matplotlib plot directive: figures are built with the site ----------------------------------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("svg", 100)]
+plot_rcparams = {"savefig.transparent": True}
+
+
+class PyconDirective(DoctestDirective):
+    """A ```pycon fence is a ``doctest`` block: highlighted on GitHub, executed by Sphinx."""
+
+    def run(self):
+        self.name = "doctest"
+        return super().run()
+
+
+def setup(app):
+    app.add_directive("pycon", PyconDirective)
