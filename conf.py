@@ -58,6 +58,8 @@ doctest_test_doctest_blocks = "default"
 MERMAID_VERSION = "11.12.1"
 mermaid_version = MERMAID_VERSION
 mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
+# Diagrams keep their natural size (no fixed 500 px box), shrinking only to fit the column.
+mermaid_init_config = {"startOnLoad": False, "flowchart": {"useMaxWidth": False}}
 mermaid_height = "auto"
 mermaid_width = "100%"
 mermaid_d3_zoom = False
@@ -95,3 +97,8 @@ class PyconDirective(DoctestDirective):
 
 def setup(app):
     app.add_directive("pycon", PyconDirective)
+
+# --- copy buttons copy the code, not the >>> prompts or the printed output -----------------------
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True

@@ -1,0 +1,63 @@
+# specdec: `make html` builds the site (setting up what it needs), `make test` runs every check.
+# Recipes use only POSIX tools, python3 (>= 3.11) and npm.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+SPHINXBUILD := $(VENV)/bin/sphinx-build
+SPHINXOPTS  ?= -W --keep-going -n
+SOURCEDIR   := docs
+BUILDDIR    := _build
+PORT        ?= 8000
+MERMAID_DIR := docs/_static/mermaid
+MERMAID_DIST:= node_modules/mermaid/dist
+
+.PHONY: help html doctest test serve clean setup mermaid
+
+help:
+	@echo "make html     set up .venv and the mermaid bundle, build the site into $(BUILDDIR)/html (strict)"
+	@echo "make serve    serve $(BUILDDIR)/html on http://127.0.0.1:$(PORT)"
+	@echo "make doctest  run every example on every page (Sphinx doctest builder)"
+	@echo "make test     the whole suite: unit tests, page examples, strict build, browser check"
+	@echo "make clean    remove build outputs (keeps .venv and node_modules)"
+
+# --- set-up -------------------------------------------------------------------------------------
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[docs,test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# The ESM build of mermaid and its chunks, copied where Sphinx serves static files.
+$(MERMAID_DIR)/mermaid.esm.min.mjs: node_modules/.installed
+	rm -rf $(MERMAID_DIR)
+	mkdir -p $(MERMAID_DIR)/chunks
+	cp $(MERMAID_DIST)/mermaid.esm.min.mjs $(MERMAID_DIR)/
+	cp -R $(MERMAID_DIST)/chunks/mermaid.esm.min $(MERMAID_DIR)/chunks/
+	cp node_modules/mermaid/LICENSE $(MERMAID_DIR)/
+
+setup: $(VENV)/.installed
+mermaid: $(MERMAID_DIR)/mermaid.esm.min.mjs
+
+# --- the three reader commands --------------------------------------------------------------------
+html: setup mermaid
+	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+
+doctest: setup
+	$(SPHINXBUILD) -M doctest $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+
+# pytest builds the site from scratch (strict), runs the doctest builder and the browser check
+# (tests/test_site.py, tests/test_browser.py) besides the unit tests; its summary line ends the run.
+test: setup mermaid
+	$(PY) -m pytest
+
+serve:
+	@test -f $(BUILDDIR)/html/index.html || { echo "run 'make html' first"; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(BUILDDIR)/html
+
+clean:
+	rm -rf $(BUILDDIR) $(MERMAID_DIR)

@@ -1,0 +1,44 @@
+"""Shared fixtures: one strict build of the site per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+SPHINX = [sys.executable, "-m", "sphinx"]
+STRICT = ["-W", "--keep-going", "-n"]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@dataclass(frozen=True)
+class Build:
+    returncode: int
+    output: str
+    outdir: Path
+
+
+def sphinx_build(builder: str, *extra: str) -> Build:
+    """``sphinx-build -M <builder> docs _build -c .`` with the strict options, output captured."""
+    cmd = [*SPHINX, "-M", builder, "docs", str(BUILD), "-c", ".", *STRICT, *extra]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    return Build(proc.returncode, proc.stdout + proc.stderr, BUILD / builder)
+
+
+@pytest.fixture(scope="session")
+def html_build() -> Build:
+    """A strict HTML build that re-reads every page (``-E``), so no warning hides in a cache."""
+    return sphinx_build("html", "-E")
+
+
+@pytest.fixture(scope="session")
+def doctest_build(html_build: Build) -> Build:
+    """The doctest builder over every page (reuses the environment the HTML build just wrote)."""
+    return sphinx_build("doctest")

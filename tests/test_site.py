@@ -1,0 +1,85 @@
+"""The site builds without a warning, every page example runs, and none is silently skipped."""
+
+from __future__ import annotations
+
+import pickle
+import re
+
+from docutils import nodes
+
+from conftest import BUILD, Build
+from sitecheck import ROOT, unexecuted_examples, unexecuted_examples_in_pages
+
+
+def test_html_build_is_strict_and_clean(html_build: Build):
+    warnings = [line for line in html_build.output.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert html_build.returncode == 0 and not warnings, "\n".join(warnings) or html_build.output[-3000:]
+    assert (html_build.outdir / "index.html").is_file()
+    assert (html_build.outdir / ".nojekyll").is_file(), "sphinx.ext.githubpages writes .nojekyll"
+
+
+def _doctest_summary(output_txt: str) -> dict[str, int]:
+    def grab(pattern: str) -> int:
+        m = re.search(pattern, output_txt, re.M)
+        assert m, f"no {pattern!r} in the doctest summary:\n{output_txt[-2000:]}"
+        return int(m[1])
+
+    return {
+        "tests": grab(r"^\s*(\d+) tests?$"),
+        "failures": grab(r"^\s*(\d+) failures? in tests$"),
+        "setup_failures": grab(r"^\s*(\d+) failures? in setup code$"),
+    }
+
+
+def test_every_page_example_runs_and_passes(doctest_build: Build):
+    report = (doctest_build.outdir / "output.txt").read_text(encoding="utf-8")
+    summary = _doctest_summary(report)
+    assert doctest_build.returncode == 0, doctest_build.output[-4000:]
+    assert summary["failures"] == 0 and summary["setup_failures"] == 0, report[-4000:]
+    assert summary["tests"] > 0, "the doctest builder ran zero examples"
+
+
+def _doctree(docname: str) -> nodes.document:
+    with open(BUILD / "doctrees" / f"{docname}.doctree", "rb") as fh:
+        return pickle.load(fh)
+
+
+def _docnames() -> list[str]:
+    return sorted(str(p.relative_to(ROOT / "docs").with_suffix("")) for p in (ROOT / "docs").rglob("*.md"))
+
+
+def test_pages_with_examples_are_each_run(doctest_build: Build):
+    """Every page that holds an executed block shows up in the doctest report with >= 1 test."""
+    report = (doctest_build.outdir / "output.txt").read_text(encoding="utf-8")
+    ran = {m[1]: int(m[2]) for m in re.finditer(r"^Document: (\S+)\n-+\n(?:.*\n)*?(\d+) passed and \d+ failed", report, re.M)}
+    for docname in _docnames():
+        tree = _doctree(docname)
+        if any("testnodetype" in n for n in tree.findall(nodes.Element)):
+            assert ran.get(docname, 0) > 0, f"{docname}: has examples but the doctest builder ran none"
+
+
+def test_no_unexecuted_example_in_built_pages(html_build: Build):
+    """In the doctrees (includes resolved), every block holding '>>>' is one the doctest builder runs."""
+    assert html_build.returncode == 0
+    bad = []
+    for docname in _docnames():
+        for node in _doctree(docname).findall(lambda n: isinstance(n, (nodes.literal_block, nodes.doctest_block))):
+            if ">>>" in node.astext() and "testnodetype" not in node and not isinstance(node, nodes.doctest_block):
+                bad.append(f"{docname}: a '>>>' block ({node.get('language', 'no language')}) that is not executed")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_unexecuted_example_in_sources():
+    findings = unexecuted_examples_in_pages()
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_unexecuted_example_check_catches_each_case():
+    text = "\n".join([
+        "```python", ">>> 1 + 1", "2", "```",             # skipped without a word by Sphinx
+        "```pycon", ">>> 1", "1", "```",                   # executed
+        ">>> outside any fence",                           # a blockquote in Markdown
+        "```{doctest}", ">>> f()  # doctest: +SKIP", "```", # skipped on purpose
+    ])
+    lines = sorted(f.line for f in unexecuted_examples(text))
+    assert lines == [2, 9, 11]
