@@ -11,8 +11,10 @@ BUILDDIR    := _build
 PORT        ?= 8000
 MERMAID_DIR := docs/_static/mermaid
 MERMAID_DIST:= node_modules/mermaid/dist
+MATHJAX_DIR := docs/_static/mathjax
+MATHJAX_ES5 := node_modules/mathjax/es5
 
-.PHONY: help html doctest test serve clean setup mermaid
+.PHONY: help html doctest test serve clean setup assets
 
 help:
 	@echo "make html     set up .venv and the mermaid bundle, build the site into $(BUILDDIR)/html (strict)"
@@ -40,11 +42,20 @@ $(MERMAID_DIR)/mermaid.esm.min.mjs: node_modules/.installed
 	cp -R $(MERMAID_DIST)/chunks/mermaid.esm.min $(MERMAID_DIR)/chunks/
 	cp node_modules/mermaid/LICENSE $(MERMAID_DIR)/
 
+# MathJax 3 (CommonHTML output), with its web fonts and the TeX extensions it loads on demand.
+$(MATHJAX_DIR)/tex-chtml.js: node_modules/.installed
+	rm -rf $(MATHJAX_DIR)
+	mkdir -p $(MATHJAX_DIR)/output
+	cp $(MATHJAX_ES5)/tex-chtml.js $(MATHJAX_DIR)/
+	cp -R $(MATHJAX_ES5)/input $(MATHJAX_ES5)/ui $(MATHJAX_ES5)/a11y $(MATHJAX_ES5)/adaptors $(MATHJAX_DIR)/
+	cp -R $(MATHJAX_ES5)/output/chtml $(MATHJAX_ES5)/output/chtml.js $(MATHJAX_DIR)/output/
+	cp node_modules/mathjax/LICENSE $(MATHJAX_DIR)/
+
 setup: $(VENV)/.installed
-mermaid: $(MERMAID_DIR)/mermaid.esm.min.mjs
+assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js
 
 # --- the three reader commands --------------------------------------------------------------------
-html: setup mermaid
+html: setup assets
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
 doctest: setup
@@ -52,7 +63,7 @@ doctest: setup
 
 # pytest builds the site from scratch (strict), runs the doctest builder and the browser check
 # (tests/test_site.py, tests/test_browser.py) besides the unit tests; its summary line ends the run.
-test: setup mermaid
+test: setup assets
 	$(PY) -m pytest
 
 serve:
@@ -60,4 +71,4 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(BUILDDIR)/html
 
 clean:
-	rm -rf $(BUILDDIR) $(MERMAID_DIR)
+	rm -rf $(BUILDDIR) $(MERMAID_DIR) $(MATHJAX_DIR)

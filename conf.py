@@ -54,7 +54,7 @@ doctest_test_doctest_blocks = "default"
 # --- Mermaid, served from this site only -------------------------------------------------------
 # The ESM bundle of mermaid (version pinned in package.json / package-lock.json, matching the
 # default of the pinned sphinxcontrib-mermaid release) is copied into docs/_static/mermaid/ by
-# `make mermaid`; nothing is fetched from a CDN at view time.
+# `make assets`; nothing is fetched from a CDN at view time.
 MERMAID_VERSION = "11.12.1"
 mermaid_version = MERMAID_VERSION
 mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
@@ -66,6 +66,11 @@ mermaid_d3_zoom = False
 mermaid_fullscreen = False
 mermaid_light_theme = "default"
 mermaid_dark_theme = "dark"
+
+# --- Math, served from this site only ---------------------------------------------------------
+# MathJax 3.2.2 (pinned in package.json) is copied into docs/_static/mathjax/ by `make assets`;
+# its fonts and on-demand TeX extensions load from beside it, never from a CDN.
+mathjax_path = "mathjax/tex-chtml.js"
 
 # --- HTML -------------------------------------------------------------------------------------
 html_theme = "furo"

@@ -99,9 +99,16 @@ def diagram_pages(outdir: Path) -> dict[str, list[str]]:
 
 
 def render_page(context, url: str):
-    """Open ``url``; return (page, non-local request URLs, page errors) once diagrams settled."""
+    """Open ``url``; return (page, non-local request URLs, page errors) once diagrams settled.
+
+    Failed local requests (HTTP >= 400, the browser's own /favicon.ico probe aside) are page errors.
+    """
     foreign: list[str] = []
     errors: list[str] = []
+
+    def response(r):
+        if r.status >= 400 and not r.url.endswith("/favicon.ico"):
+            errors.append(f"HTTP {r.status} for {r.url}")
 
     def route(r):
         if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
@@ -113,7 +120,7 @@ def render_page(context, url: str):
     page = context.new_page()
     page.route("**/*", route)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", response)
     page.goto(url, wait_until="load")
     try:
         page.wait_for_function(
@@ -146,7 +153,7 @@ def test_every_diagram_renders_offline(html_build: Build, site_url: str, browser
         for i, (src, text) in enumerate(zip(sources, rendered), start=1):
             name = f"{rel}, diagram {i} ({src.splitlines()[0].strip()} ...)"
             if text is None:
-                problems.append(f"{name}: no <svg> (mermaid did not render it){'; ' + errors[0] if errors else ''}")
+                problems.append(f"{name}: no <svg> (mermaid did not render it){'; ' + '; '.join(errors) if errors else ''}")
                 continue
             got = normalise_text(text)
             missing = [label for label in mermaid_labels(src) if label not in got]
@@ -154,6 +161,32 @@ def test_every_diagram_renders_offline(html_build: Build, site_url: str, browser
                 problems.append(f"{name}: labels missing from the SVG: {missing}; SVG text ends: {text[-160:]!r}")
         if foreign:
             problems.append(f"{rel}: requests to hosts other than 127.0.0.1: {sorted(set(foreign))}")
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+def built_pages(outdir: Path) -> list[str]:
+    return sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*.html")
+                  if "_static" not in p.parts and "_sources" not in p.parts)
+
+
+def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url: str, browser_context):
+    """No page requests another host or misses a local file; MathJax typesets every formula."""
+    problems: list[str] = []
+    for rel in built_pages(html_build.outdir):
+        source = (html_build.outdir / rel).read_text(encoding="utf-8")
+        page, foreign, errors = render_page(browser_context, f"{site_url}/{rel}")
+        if 'class="math' in source:
+            try:
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
+                    timeout=RENDER_TIMEOUT_MS,
+                )
+            except Exception:
+                problems.append(f"{rel}: some formulas were not typeset by MathJax")
+        if foreign:
+            problems.append(f"{rel}: requests to hosts other than 127.0.0.1: {sorted(set(foreign))}")
+        problems += [f"{rel}: {e}" for e in errors]
         page.close()
     assert not problems, "\n".join(problems)
 
