@@ -1,0 +1,29 @@
+"""The recorded CPU probe run: measured t(T)/t(1) against the roofline's (built with the docs)."""
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+HERE = Path(sys.argv[0]).resolve().parent  # the plot directive runs this file with argv[0] = its path
+sys.path.insert(0, str(HERE))
+import _style  # noqa: E402
+
+_style.apply()
+
+RECORD = HERE.parents[1] / "bench" / "results" / "probe-cpu.json"
+run = json.loads(RECORD.read_text())
+
+fig, ax = plt.subplots(figsize=(6.0, 3.6), layout="constrained")
+ax.plot(run["tokens"], run["measured_ratios"], marker="o", color=_style.ORANGE, label="measured (recorded run)")
+ax.plot(run["tokens"], run["predicted_ratios"], marker="s", color=_style.BLUE, label="roofline from measured peaks")
+ax.axhline(1.0, color=_style.GREY, lw=0.8, ls=":")
+ax.set_xscale("log", base=2)
+ax.set_xticks(run["tokens"], [str(t) for t in run["tokens"]])
+ax.minorticks_off()
+ax.set_xlabel("T (token positions in x[T, d] @ W)")
+ax.set_ylabel("t(T) / t(1)")
+ax.set_title(f"x[T, {run['d_in']}] @ W[{run['d_in']}, {run['d_out']}], fp32, NumPy {run['numpy_version']}")
+ax.grid(True)
+ax.legend(loc="upper left")

@@ -1,0 +1,417 @@
+"""Measure the reader's own machine with NumPy and set it beside the roofline.
+
+``python -m specdec probe`` runs :func:`run_probe` and prints :func:`format_probe`. It measures
+
+1. a streaming memory bandwidth: three NumPy kernels over a buffer several times larger than the
+   last-level cache -- a copy (counted as STREAM counts it: bytes read + bytes written), a sum
+   reduction, and a BLAS vector-matrix product;
+2. a matmul peak: FLOP/s of a square fp32 matmul;
+3. the cost curve t(T) / t(1) of ``x[T, d_in] @ W[d_in, d_out]`` for T = 1, 2, 4, ..., 64 (plus
+   T = k + 1), with W larger than the last-level cache, so that W streams from main memory each time
+   as a decode step's weights do;
+
+and then evaluates :func:`specdec.roofline.matmul_cost` on a :class:`specdec.roofline.Hardware` built
+from the best bandwidth and the best FLOP/s seen anywhere in the run (any achieved rate is a lower
+bound on the machine's peak), and the speedup of speculative decoding that the measured and the
+predicted verification cost would give for a chosen α, k and c.
+
+The two curves need not agree. The roofline is a bound reached only by ideal kernels; a BLAS library
+takes different code paths for a vector-matrix product (T = 1) and for a matrix-matrix product with a
+few rows (T >= 2), and the second can be far slower per byte of W. The probe reports what it measures.
+
+Timings are the best of ``repeats`` runs (the STREAM convention). Random inputs come from
+``numpy.random.default_rng(seed)``; the global NumPy random state is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from specdec.roofline import Hardware, matmul_cost
+from specdec.speedup import expected_tokens_per_step, walltime_speedup
+
+__all__ = [
+    "ProbeResult",
+    "last_level_cache_bytes",
+    "measure_bandwidth",
+    "measure_matmul_flops",
+    "measure_matmul_curve",
+    "run_probe",
+    "format_probe",
+]
+
+_MIB = 2**20
+_FALLBACK_LLC_BYTES = 32 * _MIB  # used for sizing only when the cache size cannot be read
+
+
+# ----------------------------------------------------------------------------------------------
+# machine description
+# ----------------------------------------------------------------------------------------------
+
+
+def last_level_cache_bytes() -> int | None:
+    """Size of the largest CPU cache level reported by Linux sysfs, or ``None`` if unavailable."""
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    best_level, best_size = -1, None
+    try:
+        entries = sorted(os.listdir(base))
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.startswith("index"):
+            continue
+        try:
+            with open(os.path.join(base, entry, "level")) as fh:
+                level = int(fh.read().strip())
+            with open(os.path.join(base, entry, "size")) as fh:
+                text = fh.read().strip()
+        except (OSError, ValueError):
+            continue
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        size = int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+        if level > best_level or (level == best_level and best_size is not None and size > best_size):
+            best_level, best_size = level, size
+    return best_size
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _blas_name() -> str:
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # older NumPy or an unusual build: not worth failing the probe over
+        return "unknown BLAS"
+
+
+# ----------------------------------------------------------------------------------------------
+# measurements
+# ----------------------------------------------------------------------------------------------
+
+
+def _best_time(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up: page faults, thread start-up, BLAS buffers
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def measure_bandwidth(
+    n_bytes: int, *, repeats: int = 5, rng: np.random.Generator | None = None
+) -> dict[str, float]:
+    """Streaming bandwidth in bytes/s of three NumPy kernels over an fp32 buffer of ``n_bytes``.
+
+    Returns ``{"copy": ..., "read": ..., "matvec": ..., "best": ...}``: ``copy`` is ``np.copyto``
+    counted as read + write (as STREAM counts it, without write-allocate traffic), ``read`` a sum
+    reduction, ``matvec`` a BLAS vector-matrix product ``v[1, rows] @ a[rows, cols]`` over the same
+    bytes, ``best`` the largest.
+    """
+    n_bytes = _check_positive_int("n_bytes", n_bytes)
+    repeats = _check_positive_int("repeats", repeats)
+    rng = np.random.default_rng(0) if rng is None else rng
+    rows = 4096 if n_bytes >= 4 * 4096 * 64 else 64
+    cols = max(1, n_bytes // (4 * rows))
+    a = rng.random((rows, cols), dtype=np.float32)
+    b = np.empty_like(a)
+    v = rng.random((1, rows), dtype=np.float32)
+    out = np.empty((1, cols), dtype=np.float32)
+    t_copy = _best_time(lambda: np.copyto(b, a), repeats)
+    t_read = _best_time(lambda: np.add.reduce(a, axis=None), repeats)
+    t_mv = _best_time(lambda: np.matmul(v, a, out=out), repeats)
+    rates = {
+        "copy": 2 * a.nbytes / t_copy,
+        "read": a.nbytes / t_read,
+        "matvec": a.nbytes / t_mv,
+    }
+    rates["best"] = max(rates.values())
+    return rates
+
+
+def measure_matmul_flops(n: int, *, repeats: int = 3, rng: np.random.Generator | None = None) -> float:
+    """FLOP/s of an fp32 ``[n, n] @ [n, n]`` matmul (2 n^3 FLOPs), best of ``repeats``."""
+    n = _check_positive_int("n", n)
+    repeats = _check_positive_int("repeats", repeats)
+    rng = np.random.default_rng(0) if rng is None else rng
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    return 2.0 * n**3 / _best_time(lambda: np.matmul(a, b, out=out), repeats)
+
+
+def measure_matmul_curve(
+    d_in: int,
+    d_out: int,
+    tokens: Sequence[int],
+    *,
+    repeats: int = 5,
+    rng: np.random.Generator | None = None,
+) -> tuple[float, ...]:
+    """Best-of-``repeats`` seconds of fp32 ``x[T, d_in] @ W[d_in, d_out]`` for each T in ``tokens``."""
+    d_in = _check_positive_int("d_in", d_in)
+    d_out = _check_positive_int("d_out", d_out)
+    repeats = _check_positive_int("repeats", repeats)
+    ts = [_check_positive_int("tokens", t) for t in tokens]
+    if not ts:
+        raise ValueError("tokens must not be empty")
+    rng = np.random.default_rng(0) if rng is None else rng
+    w = rng.standard_normal((d_in, d_out), dtype=np.float32)
+    times = []
+    for t in ts:
+        x = rng.standard_normal((t, d_in), dtype=np.float32)
+        out = np.empty((t, d_out), dtype=np.float32)
+        times.append(_best_time(lambda: np.matmul(x, w, out=out), repeats))
+    return tuple(times)
+
+
+# ----------------------------------------------------------------------------------------------
+# the probe
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Everything one probe run measured and predicted. Times in seconds, rates per second."""
+
+    machine: str
+    numpy_version: str
+    blas: str
+    last_level_cache_bytes: int | None
+    bandwidth_buffer_bytes: int
+    copy_bandwidth_bytes_per_s: float
+    read_bandwidth_bytes_per_s: float
+    matvec_bandwidth_bytes_per_s: float
+    bandwidth_bytes_per_s: float
+    bandwidth_from: str
+    matmul_n: int
+    matmul_flops_per_s: float
+    peak_flops_per_s: float
+    peak_from: str
+    ridge_point: float
+    d_in: int
+    d_out: int
+    weight_bytes: int
+    repeats: int
+    tokens: tuple[int, ...]
+    times_s: tuple[float, ...]
+    measured_ratios: tuple[float, ...]
+    predicted_times_s: tuple[float, ...]
+    predicted_ratios: tuple[float, ...]
+    predicted_bounds: tuple[str, ...]
+    alpha: float
+    k: int
+    c: float
+    expected_tokens: float
+    speedup_theorem: float
+    c_verify_predicted: float
+    speedup_predicted: float
+    c_verify_measured: float
+    speedup_measured: float
+    best_k_measured: int | None
+    best_speedup_measured: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+
+def run_probe(
+    *,
+    quick: bool = False,
+    alpha: float = 0.8,
+    k: int = 4,
+    c: float = 0.0,
+    seed: int = 0,
+    max_tokens: int = 64,
+    d_in: int = 4096,
+    weight_bytes: int | None = None,
+    bandwidth_buffer_bytes: int | None = None,
+    matmul_n: int | None = None,
+    repeats: int | None = None,
+) -> ProbeResult:
+    """Measure this machine and compare it with the roofline; a few seconds by default.
+
+    ``quick`` halves the buffer sizes and the repeats. ``weight_bytes`` (default: 4x the last-level
+    cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape is
+    ``[d_in, d_out]`` with d_out rounded up to a multiple of 64. T runs over the powers of two up to
+    ``max_tokens`` plus k + 1. ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to
+    evaluate (see :mod:`specdec.speedup`).
+
+    Raises ``ValueError`` for invalid sizes or speculative-decoding parameters.
+    """
+    # Validate the speculative-decoding parameters before spending seconds measuring.
+    tau = expected_tokens_per_step(alpha, k)
+    speedup_theorem = walltime_speedup(alpha, k, c)
+    max_tokens = _check_positive_int("max_tokens", max_tokens)
+    d_in = _check_positive_int("d_in", d_in)
+    llc = last_level_cache_bytes()
+    llc_for_sizing = llc if llc else _FALLBACK_LLC_BYTES
+    factor = 2 if quick else 4
+    if weight_bytes is None:
+        weight_bytes = max(factor * llc_for_sizing, (32 if quick else 64) * _MIB)
+    weight_bytes = _check_positive_int("weight_bytes", weight_bytes)
+    if bandwidth_buffer_bytes is None:
+        bandwidth_buffer_bytes = max(factor * llc_for_sizing, (64 if quick else 128) * _MIB)
+    bandwidth_buffer_bytes = _check_positive_int("bandwidth_buffer_bytes", bandwidth_buffer_bytes)
+    matmul_n = _check_positive_int("matmul_n", matmul_n if matmul_n is not None else (1024 if quick else 2048))
+    repeats = _check_positive_int("repeats", repeats if repeats is not None else (3 if quick else 5))
+
+    d_out = max(64, math.ceil(weight_bytes / (4 * d_in) / 64) * 64)
+    tokens = sorted({2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens} | {int(k) + 1})
+
+    rng = np.random.default_rng(seed)
+    bw = measure_bandwidth(bandwidth_buffer_bytes, repeats=repeats, rng=rng)
+    peak = measure_matmul_flops(matmul_n, repeats=max(1, repeats - 2), rng=rng)
+    times = measure_matmul_curve(d_in, d_out, tokens, repeats=repeats, rng=rng)
+
+    # Any achieved rate is a lower bound on the machine's peak, so the roofline is built from the
+    # best rates observed anywhere in this run, the sweep's own points included.
+    ideal = Hardware(
+        name="unit",
+        peak_flops_per_s={"fp32": 1.0},
+        bandwidth_bytes_per_s=1.0,
+        memory_bytes=1.0,
+        source="counting only",
+    )
+    counts = [matmul_cost(t, d_in, d_out, ideal, dtype="fp32") for t in tokens]
+    sweep_bw = [(cnt.bytes / t, f"x@W T={cnt.tokens}") for cnt, t in zip(counts, times)]
+    sweep_fl = [(cnt.flops / t, f"x@W T={cnt.tokens}") for cnt, t in zip(counts, times)]
+    bandwidth, bandwidth_from = max(
+        [(bw["copy"], "copy"), (bw["read"], "sum"), (bw["matvec"], "matvec")] + sweep_bw
+    )
+    peak_flops, peak_from = max([(peak, f"square matmul n={matmul_n}")] + sweep_fl)
+
+    machine = Hardware(
+        name="this machine (measured)",
+        peak_flops_per_s={"fp32": peak_flops},
+        bandwidth_bytes_per_s=bandwidth,
+        memory_bytes=float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        if hasattr(os, "sysconf")
+        else 1.0,
+        source="measured by specdec.probe",
+    )
+    predicted = [matmul_cost(t, d_in, d_out, machine, dtype="fp32") for t in tokens]
+    pred_times = tuple(p.time_s for p in predicted)
+    measured_ratios = tuple(t / times[0] for t in times)
+    predicted_ratios = tuple(t / pred_times[0] for t in pred_times)
+
+    idx = tokens.index(int(k) + 1)
+    cv_pred, cv_meas = predicted_ratios[idx], measured_ratios[idx]
+    candidates = [(t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(tokens, measured_ratios) if t >= 2]
+    best = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
+
+    desc = f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()}"
+    return ProbeResult(
+        machine=desc,
+        numpy_version=np.__version__,
+        blas=_blas_name(),
+        last_level_cache_bytes=llc,
+        bandwidth_buffer_bytes=bandwidth_buffer_bytes,
+        copy_bandwidth_bytes_per_s=bw["copy"],
+        read_bandwidth_bytes_per_s=bw["read"],
+        matvec_bandwidth_bytes_per_s=bw["matvec"],
+        bandwidth_bytes_per_s=bandwidth,
+        bandwidth_from=bandwidth_from,
+        matmul_n=matmul_n,
+        matmul_flops_per_s=peak,
+        peak_flops_per_s=peak_flops,
+        peak_from=peak_from,
+        ridge_point=machine.ridge_point("fp32"),
+        d_in=d_in,
+        d_out=d_out,
+        weight_bytes=4 * d_in * d_out,
+        repeats=repeats,
+        tokens=tuple(tokens),
+        times_s=times,
+        measured_ratios=measured_ratios,
+        predicted_times_s=pred_times,
+        predicted_ratios=predicted_ratios,
+        predicted_bounds=tuple(p.bound for p in predicted),
+        alpha=float(alpha),
+        k=int(k),
+        c=float(c),
+        expected_tokens=tau,
+        speedup_theorem=speedup_theorem,
+        c_verify_predicted=cv_pred,
+        speedup_predicted=walltime_speedup(alpha, k, c, cv_pred),
+        c_verify_measured=cv_meas,
+        speedup_measured=walltime_speedup(alpha, k, c, cv_meas),
+        best_k_measured=best[0],
+        best_speedup_measured=best[1],
+    )
+
+
+def _mib(n: float) -> str:
+    return f"{n / _MIB:.1f} MiB"
+
+
+def format_probe(r: ProbeResult) -> str:
+    """A readable report of a :class:`ProbeResult`."""
+    llc = _mib(r.last_level_cache_bytes) if r.last_level_cache_bytes else "unknown"
+    lines = [
+        "specdec probe: this machine measured with NumPy (fp32)",
+        f"  machine            {r.machine}",
+        f"  numpy              {r.numpy_version} (BLAS: {r.blas})",
+        f"  last-level cache   {llc}",
+        f"  streaming kernels  copy {r.copy_bandwidth_bytes_per_s / 1e9:.1f} GB/s, sum "
+        f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, matvec {r.matvec_bandwidth_bytes_per_s / 1e9:.1f} GB/s "
+        f"(buffer {_mib(r.bandwidth_buffer_bytes)})",
+        f"  square matmul      {r.matmul_flops_per_s / 1e9:.1f} GFLOP/s (fp32, n = {r.matmul_n})",
+        f"  roofline peaks     {r.bandwidth_bytes_per_s / 1e9:.1f} GB/s (from {r.bandwidth_from}), "
+        f"{r.peak_flops_per_s / 1e9:.1f} GFLOP/s (from {r.peak_from}): the best rates seen in this run",
+        f"  ridge point        {r.ridge_point:.1f} FLOP/byte",
+        "",
+        f"x[T, {r.d_in}] @ W[{r.d_in}, {r.d_out}] in fp32, W = {_mib(r.weight_bytes)}; best of {r.repeats}",
+        "     T   measured ms  t(T)/t(1)   roofline ms  t(T)/t(1)  roofline bound",
+    ]
+    for t, tm, rm, tp, rp, b in zip(
+        r.tokens, r.times_s, r.measured_ratios, r.predicted_times_s, r.predicted_ratios, r.predicted_bounds
+    ):
+        lines.append(f"  {t:4d}  {tm * 1e3:11.3f}  {rm:9.2f}  {tp * 1e3:12.3f}  {rp:9.2f}  {b}")
+    lines += [
+        "",
+        f"speculative decoding here: alpha = {r.alpha:.2f}, k = {r.k}, c = {r.c:.3f}; "
+        f"E[tokens per step] = {r.expected_tokens:.2f}; speedup = E[tokens] / (k c + c_verify)",
+        f"  {'c_verify':>8}  {'where it comes from':<34}  speedup",
+    ]
+    for cv, label, sp in (
+        (1.0, "Leviathan Thm 3.8 assumes 1", r.speedup_theorem),
+        (r.c_verify_predicted, f"roofline t({r.k + 1})/t(1)", r.speedup_predicted),
+        (r.c_verify_measured, f"measured t({r.k + 1})/t(1)", r.speedup_measured),
+    ):
+        lines.append(f"  {cv:8.2f}  {label:<34}  {sp:6.2f}x")
+    if r.best_k_measured is not None:
+        lines.append(
+            f"  best k on the measured curve: k = {r.best_k_measured} "
+            f"(speedup {r.best_speedup_measured:.2f}x)"
+        )
+    lines.append(
+        "Timings of one weight matrix, not of a model; the roofline is a bound for ideal kernels, "
+        "and small-batch kernels can take far longer than it predicts."
+    )
+    return "\n".join(lines)

@@ -1,0 +1,722 @@
+"""Arithmetic intensity and roofline time of one transformer forward during decoding.
+
+The roofline model (Williams, Waterman & Patterson, "Roofline: An Insightful Visual Performance Model
+for Multicore Architectures", Communications of the ACM 52(4), April 2009, pp. 65-76,
+DOI 10.1145/1498765.1498785) bounds the time of a kernel from below by the larger of two times: its
+floating-point operations at the peak FLOP/s, and the bytes it must move at the peak memory bandwidth.
+The ratio FLOPs / bytes is the kernel's *arithmetic intensity*; the intensity at which the two times
+are equal (peak FLOP/s divided by bandwidth) is the *ridge point*. Below the ridge the kernel is
+memory-bound, above it compute-bound.
+
+This module counts FLOPs and bytes for one forward of a decoder-only transformer (a
+:class:`ModelShape`) over ``new_tokens`` positions of ``batch`` sequences, each with ``context`` cached
+positions, and evaluates the roofline on a :class:`Hardware` preset. Everything is plain Python
+(``math`` only), so ``bench/gpu_verify_cost.py`` can import it on a machine without NumPy.
+
+Conventions: FLOPs count a multiply-add as 2; GB, TB and TFLOPS are decimal (10^9, 10^12) as vendors
+print them, GiB is 2^30; "dense" peaks are without 2:4 structured sparsity. Byte counts are floats,
+so a 4-bit weight costs 0.5 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "DTYPE_BYTES",
+    "Hardware",
+    "ModelShape",
+    "ForwardCost",
+    "MatmulCost",
+    "HARDWARE",
+    "MODELS",
+    "get_hardware",
+    "get_model",
+    "forward_cost",
+    "matmul_cost",
+    "verification_cost_ratio",
+    "compute_bound_batch",
+    "compute_bound_k",
+]
+
+#: Bytes per element of each supported dtype. Sub-byte types stay fractional (int4 = 0.5 bytes).
+DTYPE_BYTES: Mapping[str, float] = MappingProxyType(
+    {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+)
+
+# Integer weight formats are weight-only quantisation by default: the matmuls run in bf16.
+_WEIGHT_ONLY_DTYPES = frozenset({"int8", "int4"})
+
+
+# ----------------------------------------------------------------------------------------------
+# validation helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _positive_real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a positive real number, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return v
+
+
+def _int_at_least(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _efficiency(name: str, value: object) -> float:
+    v = _positive_real(name, value)
+    if v > 1.0:
+        raise ValueError(f"{name} is a fraction of the peak and must lie in (0, 1], got {value!r}")
+    return v
+
+
+def _dtype(name: str, value: object) -> str:
+    if value not in DTYPE_BYTES:
+        valid = ", ".join(DTYPE_BYTES)
+        raise ValueError(f"{name}: unknown dtype {value!r}; valid: {valid}")
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# hardware
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One accelerator (or a measured machine): peaks, bandwidth, capacity, and where they come from.
+
+    ``peak_flops_per_s`` maps a compute dtype (a key of ``DTYPE_BYTES``) to the dense peak in FLOP/s;
+    only dtypes whose peak is documented are present. ``bandwidth_bytes_per_s`` is the peak main-memory
+    (HBM, GDDR or DRAM) bandwidth and ``memory_bytes`` its capacity.
+    """
+
+    name: str
+    peak_flops_per_s: Mapping[str, float]
+    bandwidth_bytes_per_s: float
+    memory_bytes: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.peak_flops_per_s, Mapping) or not self.peak_flops_per_s:
+            raise ValueError("peak_flops_per_s must be a non-empty mapping of dtype -> FLOP/s")
+        peaks = {}
+        for dt, value in self.peak_flops_per_s.items():
+            _dtype("peak_flops_per_s key", dt)
+            peaks[dt] = _positive_real(f"peak_flops_per_s[{dt!r}]", value)
+        object.__setattr__(self, "peak_flops_per_s", MappingProxyType(peaks))
+        object.__setattr__(
+            self, "bandwidth_bytes_per_s", _positive_real("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s)
+        )
+        object.__setattr__(self, "memory_bytes", _positive_real("memory_bytes", self.memory_bytes))
+
+    def peak(self, compute_dtype: str) -> float:
+        """Dense peak FLOP/s for ``compute_dtype``; ValueError if that dtype has no documented peak."""
+        _dtype("compute_dtype", compute_dtype)
+        if compute_dtype not in self.peak_flops_per_s:
+            have = ", ".join(self.peak_flops_per_s)
+            raise ValueError(
+                f"compute_dtype: {self.name!r} has no verified peak for {compute_dtype!r} "
+                f"(verified: {have})"
+            )
+        return self.peak_flops_per_s[compute_dtype]
+
+    def ridge_point(self, compute_dtype: str = "bf16") -> float:
+        """Arithmetic intensity (FLOP/byte) at which compute time equals memory time."""
+        return self.peak(compute_dtype) / self.bandwidth_bytes_per_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (for JSON)."""
+        return {
+            "name": self.name,
+            "peak_flops_per_s": dict(self.peak_flops_per_s),
+            "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
+            "memory_bytes": self.memory_bytes,
+            "source": self.source,
+        }
+
+
+_GB = 1e9
+_GIB = 2.0**30
+_T = 1e12
+
+#: Accelerator presets. Only figures marked verified in the project's fact sheet are used; a dtype
+#: whose dense peak is not documented is simply absent.
+HARDWARE: Mapping[str, Hardware] = MappingProxyType(
+    {
+        "a100-sxm-80gb": Hardware(
+            name="a100-sxm-80gb",
+            peak_flops_per_s={"bf16": 312 * _T, "fp16": 312 * _T, "fp32": 19.5 * _T},
+            bandwidth_bytes_per_s=2039 * _GB,
+            memory_bytes=80 * _GB,
+            source=(
+                "NVIDIA A100 Tensor Core GPU datasheet, 'A100 80GB SXM' column: 'BFLOAT16 Tensor Core "
+                "312 TFLOPS' and 'FP16 Tensor Core 312 TFLOPS' (dense; 624 with sparsity), 'FP32 19.5 "
+                "TFLOPS', 'GPU Memory 80GB HBM2e', 'GPU Memory Bandwidth 2,039GB/s'"
+            ),
+        ),
+        "h100-sxm": Hardware(
+            name="h100-sxm",
+            peak_flops_per_s={
+                "bf16": 989.4 * _T,
+                "fp16": 1979 * _T / 2,
+                "fp8": 3958 * _T / 2,
+                "fp32": 67 * _T,
+            },
+            bandwidth_bytes_per_s=3.35 * _T,
+            memory_bytes=80 * _GB,
+            source=(
+                "NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1: 'Peak BF16 Tensor Core "
+                "989.4 TFLOPS' (dense); NVIDIA H100 product page, H100 SXM column: 'FP16 Tensor Core* "
+                "1,979 teraFLOPS', 'FP8 Tensor Core* 3,958 teraFLOPS' ('* With sparsity', halved here "
+                "for dense), 'FP32 67 teraFLOPS', 'GPU Memory 80GB', 'GPU Memory Bandwidth 3.35TB/s'"
+            ),
+        ),
+        "h200": Hardware(
+            name="h200",
+            peak_flops_per_s={
+                "bf16": 1979 * _T / 2,
+                "fp16": 1979 * _T / 2,
+                "fp8": 3958 * _T / 2,
+                "fp32": 67 * _T,
+            },
+            bandwidth_bytes_per_s=4.8 * _T,
+            memory_bytes=141 * _GB,
+            source=(
+                "NVIDIA H200 product page, H200 SXM column: 'BFLOAT16 Tensor Core* 1,979 teraFLOPS', "
+                "'FP16 Tensor Core* 1,979 teraFLOPS', 'FP8 Tensor Core* 3,958 teraFLOPS' (asterisked "
+                "= with sparsity, halved here for dense; the JAX scaling book lists H200 bf16 9.9e14), "
+                "'FP32 67 teraFLOPS', 'GPU Memory 141GB', 'GPU Memory Bandwidth 4.8TB/s'"
+            ),
+        ),
+        "rtx-3090": Hardware(
+            name="rtx-3090",
+            peak_flops_per_s={"fp16": 142 * _T, "fp32": 35.6 * _T},
+            bandwidth_bytes_per_s=936.2 * _GB,
+            memory_bytes=24 * _GB,
+            source=(
+                "NVIDIA GA102 whitepaper figures as reproduced by several agreeing secondary spec "
+                "tables: 'Peak FP16 Tensor TFLOPS with FP16 Accumulate 142' (dense), FP32 35.6 TFLOPS, "
+                "24 GB GDDR6X, 936.2 GB/s. The BF16/FP16 rate with FP32 accumulate (reported as 71 "
+                "TFLOPS by a single source) is unconfirmed and left out, so there is no bf16 entry"
+            ),
+        ),
+        "tpu-v4": Hardware(
+            name="tpu-v4",
+            peak_flops_per_s={"bf16": 275 * _T, "int8": 275 * _T},
+            bandwidth_bytes_per_s=1200 * _GB,
+            memory_bytes=32 * _GIB,
+            source=(
+                "Google Cloud TPU v4 documentation (cloud.google.com/tpu/docs/v4), 'System "
+                "architecture' table: 'Peak compute per chip 275 teraflops (bf16 or int8)', 'HBM2 "
+                "capacity and bandwidth 32 GiB, 1200 GBps'. Leviathan et al. 2023 (section 4.1) "
+                "measured on a single TPU-v4"
+            ),
+        ),
+    }
+)
+
+
+def get_hardware(name: str | Hardware) -> Hardware:
+    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
+    if isinstance(name, Hardware):
+        return name
+    try:
+        return HARDWARE[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"hardware: unknown preset {name!r}; valid: {', '.join(HARDWARE)}") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# model shapes
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """Shape of a decoder-only transformer, enough to count its parameters, FLOPs and bytes.
+
+    Attention has ``n_heads`` query heads and ``n_kv_heads`` key/value heads of ``head_dim`` each
+    (``n_kv_heads < n_heads`` is grouped-query attention). The feed-forward block is a gated
+    (SwiGLU-style, three matrices) or a plain two-matrix MLP of inner size ``d_ffn``. Normalisation
+    layers carry one weight vector of ``d_model`` each: two per layer and one final. No biases.
+    ``published_params`` is the published parameter count, if there is one, for testing the derived
+    :attr:`n_params`.
+    """
+
+    name: str
+    n_layers: int
+    d_model: int
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    d_ffn: int
+    vocab_size: int
+    tied_embeddings: bool
+    gated_ffn: bool
+    source: str
+    published_params: float | None = None
+
+    def __post_init__(self) -> None:
+        for f in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "d_ffn", "vocab_size"):
+            _int_at_least(f, getattr(self, f), 1)
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(
+                f"n_kv_heads must divide n_heads, got n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}"
+            )
+        if self.published_params is not None:
+            _positive_real("published_params", self.published_params)
+
+    # -- parameter counts ----------------------------------------------------------------------
+
+    @property
+    def attention_params_per_layer(self) -> int:
+        """Q, K, V and output projections of one layer."""
+        q = self.n_heads * self.head_dim
+        kv = self.n_kv_heads * self.head_dim
+        return self.d_model * q + 2 * self.d_model * kv + q * self.d_model
+
+    @property
+    def ffn_params_per_layer(self) -> int:
+        """Feed-forward matrices of one layer (3 for a gated MLP, 2 otherwise)."""
+        return (3 if self.gated_ffn else 2) * self.d_model * self.d_ffn
+
+    @property
+    def norm_params(self) -> int:
+        """All normalisation weights: two per layer plus the final one."""
+        return (2 * self.n_layers + 1) * self.d_model
+
+    @property
+    def matmul_params(self) -> int:
+        """Parameters that take part in matrix multiplications: all layers plus the output head."""
+        return self.n_layers * (self.attention_params_per_layer + self.ffn_params_per_layer) + (
+            self.vocab_size * self.d_model
+        )
+
+    @property
+    def n_params(self) -> int:
+        """Total parameter count derived from the shape."""
+        embeddings = self.vocab_size * self.d_model * (1 if self.tied_embeddings else 2)
+        layers = self.n_layers * (self.attention_params_per_layer + self.ffn_params_per_layer)
+        return layers + self.norm_params + embeddings
+
+    def kv_cache_bytes_per_token(self, kv_dtype: str = "bf16") -> float:
+        """Bytes of K and V cached per token of one sequence, all layers."""
+        _dtype("kv_dtype", kv_dtype)
+        return 2.0 * self.n_layers * self.n_kv_heads * self.head_dim * DTYPE_BYTES[kv_dtype]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["n_params"] = self.n_params
+        return out
+
+
+_LLAMA2_SOURCE = (
+    "Touvron et al. 2023, 'Llama 2: Open Foundation and Fine-Tuned Chat Models' (arXiv 2307.09288), "
+    "and the released config.json of meta-llama/{repo}: {detail}; SwiGLU MLP, RMSNorm, untied "
+    "input/output embeddings (tie_word_embeddings false), no biases"
+)
+
+#: Model-shape presets. The Llama 2 rows are published shapes; ``grammar-tutor`` is an assumption.
+MODELS: Mapping[str, ModelShape] = MappingProxyType(
+    {
+        "llama-2-7b": ModelShape(
+            name="llama-2-7b",
+            n_layers=32,
+            d_model=4096,
+            n_heads=32,
+            n_kv_heads=32,
+            head_dim=128,
+            d_ffn=11008,
+            vocab_size=32000,
+            tied_embeddings=False,
+            gated_ffn=True,
+            published_params=6.74e9,
+            source=_LLAMA2_SOURCE.format(
+                repo="Llama-2-7b-hf",
+                detail="32 layers, hidden 4096, 32 heads, 32 KV heads, intermediate 11008, vocab 32000",
+            )
+            + ". Same shape as Vicuna-7B v1.3 (a LLaMA-7B fine-tune), the Spec-Bench target. "
+            "Published size 6.74B parameters (Hugging Face Hub checkpoint size)",
+        ),
+        "llama-2-13b": ModelShape(
+            name="llama-2-13b",
+            n_layers=40,
+            d_model=5120,
+            n_heads=40,
+            n_kv_heads=40,
+            head_dim=128,
+            d_ffn=13824,
+            vocab_size=32000,
+            tied_embeddings=False,
+            gated_ffn=True,
+            published_params=13.0e9,
+            source=_LLAMA2_SOURCE.format(
+                repo="Llama-2-13b-hf",
+                detail="40 layers, hidden 5120, 40 heads, 40 KV heads, intermediate 13824, vocab 32000",
+            )
+            + ". Published size 13.0B parameters (Hugging Face Hub checkpoint size)",
+        ),
+        "llama-2-70b": ModelShape(
+            name="llama-2-70b",
+            n_layers=80,
+            d_model=8192,
+            n_heads=64,
+            n_kv_heads=8,
+            head_dim=128,
+            d_ffn=28672,
+            vocab_size=32000,
+            tied_embeddings=False,
+            gated_ffn=True,
+            published_params=69.0e9,
+            source=_LLAMA2_SOURCE.format(
+                repo="Llama-2-70b-hf",
+                detail=(
+                    "80 layers, hidden 8192, 64 heads, 8 KV heads (grouped-query attention), "
+                    "intermediate 28672, vocab 32000"
+                ),
+            )
+            + ". Published size 69.0B parameters (Hugging Face Hub checkpoint size)",
+        ),
+        "grammar-tutor": ModelShape(
+            name="grammar-tutor",
+            n_layers=12,
+            d_model=512,
+            n_heads=8,
+            n_kv_heads=8,
+            head_dim=64,
+            d_ffn=2048,
+            vocab_size=32000,
+            tied_embeddings=True,
+            gated_ffn=False,
+            published_params=None,
+            source=(
+                "ASSUMPTION, not a published or measured shape: the course's grammar tutor is taken to "
+                "be a small decoder-only transformer of T5-small scale (Leviathan et al. 2023, section "
+                "4.1, list T5-small at 77M parameters): 12 layers, d_model 512, 8 heads of 64, plain "
+                "(non-gated) MLP of 2048, vocabulary 32000, tied embeddings, about 54M parameters. The "
+                "course brief states it decodes at about 3 ms per token on a CPU"
+            ),
+        ),
+    }
+)
+
+
+def get_model(name: str | ModelShape) -> ModelShape:
+    """The :class:`ModelShape` preset called ``name`` (a ``ModelShape`` passes through)."""
+    if isinstance(name, ModelShape):
+        return name
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"model: unknown preset {name!r}; valid: {', '.join(MODELS)}") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# roofline evaluation
+# ----------------------------------------------------------------------------------------------
+
+
+def _roofline(flops: float, bytes_moved: float, peak: float, bandwidth: float) -> dict[str, Any]:
+    compute_time = flops / peak
+    memory_time = bytes_moved / bandwidth
+    return {
+        "arithmetic_intensity": flops / bytes_moved,
+        "ridge_point": peak / bandwidth,
+        "compute_time_s": compute_time,
+        "memory_time_s": memory_time,
+        "time_s": max(compute_time, memory_time),
+        "bound": "compute" if compute_time > memory_time else "memory",
+    }
+
+
+@dataclass(frozen=True)
+class ForwardCost:
+    """FLOPs, bytes and roofline time of one forward; see :func:`forward_cost`.
+
+    Units: ``flops*`` in FLOPs, ``bytes*`` in bytes, intensities and ``ridge_point`` in FLOP/byte,
+    ``*_time_s`` in seconds, ``tokens_per_s`` in token positions per second. ``time_s`` is a lower
+    bound: max(FLOPs / peak, bytes / bandwidth) after the efficiency factors.
+    """
+
+    model: str
+    hardware: str
+    batch: int
+    new_tokens: int
+    context: int
+    weight_dtype: str
+    kv_dtype: str
+    compute_dtype: str
+    flops_matmul: float
+    flops_attention: float
+    flops: float
+    bytes_weights: float
+    bytes_kv_read: float
+    bytes_kv_write: float
+    bytes_activations: float
+    bytes: float
+    arithmetic_intensity: float
+    ridge_point: float
+    compute_time_s: float
+    memory_time_s: float
+    time_s: float
+    bound: str
+    tokens_per_s: float
+    memory_required_bytes: float
+    fits_in_memory: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _default_compute_dtype(weight_dtype: str) -> str:
+    return "bf16" if weight_dtype in _WEIGHT_ONLY_DTYPES else weight_dtype
+
+
+def forward_cost(
+    model: str | ModelShape,
+    hardware: str | Hardware,
+    *,
+    batch: int = 1,
+    new_tokens: int = 1,
+    context: int = 0,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    compute_dtype: str | None = None,
+    flops_efficiency: float = 1.0,
+    bandwidth_efficiency: float = 1.0,
+) -> ForwardCost:
+    """Roofline cost of one forward over ``new_tokens`` positions for each of ``batch`` sequences.
+
+    ``new_tokens = 1`` is a plain decode step; ``new_tokens = k + 1`` is the target forward that
+    verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache.
+
+    FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
+    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
+    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
+    ``context + i`` earlier positions and itself).
+
+    Bytes (the least a forward can move): every weight streamed once (the input embedding table is
+    only gathered row by row, so an untied table costs its rows, not its size); the KV cache read once
+    for the ``context`` positions of every sequence; K and V written for the new positions; and
+    activations: each weight matrix reads its input and writes its output once in ``compute_dtype``
+    (element-wise operations assumed fused).
+
+    ``weight_dtype`` sets the bytes per weight; ``compute_dtype`` (default: the weight dtype, or bf16
+    for int8/int4 weight-only quantisation) picks the hardware peak and the activation size;
+    ``kv_dtype`` defaults to the compute dtype. ``flops_efficiency`` and ``bandwidth_efficiency``
+    (fractions in (0, 1]) scale the peaks to what a real kernel achieves.
+
+    ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
+    compares it with one device's capacity. Nothing is sharded.
+
+    Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a
+    verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer >= 1, ``context`` not
+    an integer >= 0, or an efficiency outside (0, 1].
+    """
+    m = get_model(model)
+    hw = get_hardware(hardware)
+    B = _int_at_least("batch", batch, 1)
+    T = _int_at_least("new_tokens", new_tokens, 1)
+    C = _int_at_least("context", context, 0)
+    wdt = _dtype("weight_dtype", weight_dtype)
+    cdt = _dtype("compute_dtype", compute_dtype if compute_dtype is not None else _default_compute_dtype(wdt))
+    kdt = _dtype("kv_dtype", kv_dtype if kv_dtype is not None else cdt)
+    peak = hw.peak(cdt) * _efficiency("flops_efficiency", flops_efficiency)
+    bandwidth = hw.bandwidth_bytes_per_s * _efficiency("bandwidth_efficiency", bandwidth_efficiency)
+
+    w_bytes, a_bytes = DTYPE_BYTES[wdt], DTYPE_BYTES[cdt]
+    positions = B * T
+    d, q_dim = m.d_model, m.n_heads * m.head_dim
+    kv_dim = m.n_kv_heads * m.head_dim
+
+    # FLOPs
+    flops_matmul = 2.0 * positions * m.matmul_params
+    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
+    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
+    flops = flops_matmul + flops_attention
+
+    # Bytes
+    streamed_matmul_params = m.matmul_params  # layers + output head (the tied table counts here once)
+    bytes_weights = streamed_matmul_params * w_bytes + m.norm_params * a_bytes + positions * d * w_bytes
+    kv_per_token = m.kv_cache_bytes_per_token(kdt)
+    bytes_kv_read = B * C * kv_per_token
+    bytes_kv_write = positions * kv_per_token
+    ffn_act = (d + 2 * m.d_ffn + m.d_ffn + d) if m.gated_ffn else (d + m.d_ffn + m.d_ffn + d)
+    act_per_position = m.n_layers * ((d + q_dim + 2 * kv_dim) + (q_dim + d) + ffn_act) + (d + m.vocab_size)
+    bytes_activations = positions * act_per_position * a_bytes
+    total_bytes = bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations
+
+    roof = _roofline(flops, total_bytes, peak, bandwidth)
+    embed_params = m.n_params - m.matmul_params - m.norm_params  # input table if untied, else 0
+    memory_required = (
+        (m.matmul_params + embed_params) * w_bytes + m.norm_params * a_bytes + B * (C + T) * kv_per_token
+    )
+    return ForwardCost(
+        model=m.name,
+        hardware=hw.name,
+        batch=B,
+        new_tokens=T,
+        context=C,
+        weight_dtype=wdt,
+        kv_dtype=kdt,
+        compute_dtype=cdt,
+        flops_matmul=flops_matmul,
+        flops_attention=flops_attention,
+        flops=flops,
+        bytes_weights=bytes_weights,
+        bytes_kv_read=bytes_kv_read,
+        bytes_kv_write=bytes_kv_write,
+        bytes_activations=bytes_activations,
+        bytes=total_bytes,
+        tokens_per_s=positions / roof["time_s"],
+        memory_required_bytes=memory_required,
+        fits_in_memory=memory_required <= hw.memory_bytes,
+        **roof,
+    )
+
+
+@dataclass(frozen=True)
+class MatmulCost:
+    """Roofline cost of one ``x[tokens, d_in] @ W[d_in, d_out]``; see :func:`matmul_cost`."""
+
+    tokens: int
+    d_in: int
+    d_out: int
+    dtype: str
+    flops: float
+    bytes: float
+    arithmetic_intensity: float
+    ridge_point: float
+    compute_time_s: float
+    memory_time_s: float
+    time_s: float
+    bound: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def matmul_cost(
+    tokens: int,
+    d_in: int,
+    d_out: int,
+    hardware: str | Hardware,
+    *,
+    dtype: str = "bf16",
+    flops_efficiency: float = 1.0,
+    bandwidth_efficiency: float = 1.0,
+) -> MatmulCost:
+    """Roofline cost of ``x[tokens, d_in] @ W[d_in, d_out]`` with everything in ``dtype``.
+
+    FLOPs 2 · tokens · d_in · d_out; bytes (d_in · d_out + tokens · d_in + tokens · d_out) times the
+    dtype size: W, x and the output each cross the memory bus once. This is the kernel that
+    :mod:`specdec.probe` and ``bench/gpu_verify_cost.py`` time.
+    """
+    hw = get_hardware(hardware)
+    t = _int_at_least("tokens", tokens, 1)
+    di = _int_at_least("d_in", d_in, 1)
+    do = _int_at_least("d_out", d_out, 1)
+    dt = _dtype("dtype", dtype)
+    peak = hw.peak(dt) * _efficiency("flops_efficiency", flops_efficiency)
+    bandwidth = hw.bandwidth_bytes_per_s * _efficiency("bandwidth_efficiency", bandwidth_efficiency)
+    flops = 2.0 * t * di * do
+    nbytes = (di * do + t * di + t * do) * DTYPE_BYTES[dt]
+    return MatmulCost(
+        tokens=t, d_in=di, d_out=do, dtype=dt, flops=flops, bytes=nbytes, **_roofline(flops, nbytes, peak, bandwidth)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# verification cost and the crossovers
+# ----------------------------------------------------------------------------------------------
+
+
+def verification_cost_ratio(model: str | ModelShape, hardware: str | Hardware, k: int, **kw: Any) -> float:
+    """c_verify = time(forward over k + 1 new positions) / time(forward over 1 new position).
+
+    Both forwards use the same keyword arguments ``kw`` (passed to :func:`forward_cost`; ``batch``
+    defaults to 1, one sequence). This is the factor that replaces the ``1`` in Leviathan et al.'s
+    Theorem 3.8 in :func:`specdec.speedup.walltime_speedup`. While the (k + 1)-position forward stays
+    memory-bound the ratio is close to 1: verification is nearly free.
+
+    Raises ``ValueError`` if ``k`` is not an integer >= 1 or ``kw`` contains ``new_tokens``.
+    """
+    kk = _int_at_least("k", k, 1)
+    if "new_tokens" in kw:
+        raise ValueError("new_tokens: set by verification_cost_ratio (k + 1 and 1); do not pass it")
+    return forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s / forward_cost(
+        model, hardware, new_tokens=1, **kw
+    ).time_s
+
+
+def _first_true(predicate: Any, lo: int, hi: int) -> int | None:
+    """Smallest n in [lo, hi] with ``predicate(n)`` true, for a predicate monotone in n; else None."""
+    if predicate(lo):
+        return lo
+    if not predicate(hi):
+        return None
+    step = 1
+    good = hi
+    bad = lo
+    while bad + step < hi:  # exponential search for a true point
+        if predicate(bad + step):
+            good = bad + step
+            break
+        bad += step
+        step *= 2
+    while good - bad > 1:  # bisection between last false and first true
+        mid = (bad + good) // 2
+        if predicate(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def compute_bound_batch(
+    model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = 1 << 20, **kw: Any
+) -> int | None:
+    """Smallest batch at which the forward (default: one decode step) becomes compute-bound.
+
+    ``kw`` goes to :func:`forward_cost` (``context``, ``new_tokens``, dtypes, efficiencies). Returns
+    ``None`` if the forward is still memory-bound at ``max_batch``: with a long context the KV cache,
+    which is read once per sequence, grows with the batch just as the FLOPs do, so the intensity
+    levels off below the ridge and no batch makes decode compute-bound.
+    """
+    mb = _int_at_least("max_batch", max_batch, 1)
+    if "batch" in kw:
+        raise ValueError("batch: searched by compute_bound_batch; do not pass it")
+    return _first_true(lambda b: forward_cost(model, hardware, batch=b, **kw).bound == "compute", 1, mb)
+
+
+def compute_bound_k(
+    model: str | ModelShape, hardware: str | Hardware, *, k_max: int = 1 << 16, **kw: Any
+) -> int | None:
+    """Smallest k for which the forward verifying k + 1 positions is compute-bound.
+
+    For every smaller k the verification forward is memory-bound, costs about as much as a one-token
+    decode step, and so is nearly free; from this k on each extra drafted token adds compute time.
+    ``kw`` goes to :func:`forward_cost` (``batch``, ``context``, dtypes, efficiencies). Returns ``None``
+    if even k = ``k_max`` is memory-bound.
+    """
+    km = _int_at_least("k_max", k_max, 1)
+    if "new_tokens" in kw:
+        raise ValueError("new_tokens: searched by compute_bound_k; do not pass it")
+    return _first_true(
+        lambda k: forward_cost(model, hardware, new_tokens=k + 1, **kw).bound == "compute", 1, km
+    )

@@ -1,0 +1,251 @@
+"""specdec.probe: structure and sanity only; timings depend on the machine and are never asserted."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from specdec.probe import (
+    ProbeResult,
+    format_probe,
+    last_level_cache_bytes,
+    measure_bandwidth,
+    measure_matmul_curve,
+    measure_matmul_flops,
+    run_probe,
+)
+from specdec.speedup import expected_tokens_per_step, walltime_speedup
+
+SMALL = dict(
+    weight_bytes=256 * 1024,
+    bandwidth_buffer_bytes=1 << 20,
+    matmul_n=64,
+    repeats=1,
+    max_tokens=8,
+    d_in=128,
+)
+
+
+@pytest.fixture(scope="module")
+def result() -> ProbeResult:
+    return run_probe(alpha=0.7, k=4, c=0.05, seed=3, **SMALL)
+
+
+def test_structure(result):
+    assert result.tokens == (1, 2, 4, 5, 8)  # powers of two up to max_tokens, plus k + 1
+    n = len(result.tokens)
+    for name in ("times_s", "measured_ratios", "predicted_times_s", "predicted_ratios", "predicted_bounds"):
+        assert len(getattr(result, name)) == n
+    assert result.d_in == 128 and result.d_out % 64 == 0
+    assert result.weight_bytes == 4 * result.d_in * result.d_out >= SMALL["weight_bytes"]
+    assert set(result.predicted_bounds) <= {"memory", "compute"}
+
+
+def test_values_are_positive_and_finite(result):
+    for value in (
+        *result.times_s,
+        *result.predicted_times_s,
+        result.copy_bandwidth_bytes_per_s,
+        result.read_bandwidth_bytes_per_s,
+        result.matvec_bandwidth_bytes_per_s,
+        result.bandwidth_bytes_per_s,
+        result.matmul_flops_per_s,
+        result.peak_flops_per_s,
+        result.ridge_point,
+    ):
+        assert math.isfinite(value) and value > 0
+
+
+def test_ratios_start_at_one(result):
+    assert result.measured_ratios[0] == 1.0
+    assert result.predicted_ratios[0] == 1.0
+    # The roofline time never decreases as T grows (more FLOPs and more bytes).
+    pred = result.predicted_times_s
+    assert all(b >= a for a, b in zip(pred, pred[1:]))
+
+
+def test_roofline_peaks_are_the_best_rates_seen(result):
+    assert result.bandwidth_bytes_per_s >= max(
+        result.copy_bandwidth_bytes_per_s, result.read_bandwidth_bytes_per_s, result.matvec_bandwidth_bytes_per_s
+    )
+    assert result.peak_flops_per_s >= result.matmul_flops_per_s
+    assert result.ridge_point == pytest.approx(result.peak_flops_per_s / result.bandwidth_bytes_per_s)
+    # So the roofline is a lower bound on every measured time of the sweep.
+    for measured, predicted in zip(result.times_s, result.predicted_times_s):
+        assert predicted <= measured * (1 + 1e-9)
+
+
+def test_speedups_follow_the_model(result):
+    assert result.expected_tokens == expected_tokens_per_step(0.7, 4)
+    assert result.speedup_theorem == walltime_speedup(0.7, 4, 0.05)
+    i = result.tokens.index(5)
+    assert result.c_verify_measured == result.measured_ratios[i]
+    assert result.c_verify_predicted == result.predicted_ratios[i]
+    assert result.speedup_measured == pytest.approx(walltime_speedup(0.7, 4, 0.05, result.c_verify_measured))
+    assert result.best_k_measured in {t - 1 for t in result.tokens if t >= 2}
+    assert result.best_speedup_measured >= result.speedup_measured
+
+
+def test_global_rng_untouched():
+    state = np.random.get_state()
+    run_probe(**SMALL)
+    after = np.random.get_state()
+    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+def test_report_and_json(result):
+    text = format_probe(result)
+    assert "numpy" in text and result.numpy_version in text
+    assert "t(T)/t(1)" in text
+    assert text.count("\n") > len(result.tokens) + 8
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert payload["tokens"] == list(result.tokens)
+    assert payload["measured_ratios"][0] == 1.0
+
+
+def test_measure_functions_directly():
+    rng = np.random.default_rng(0)
+    rates = measure_bandwidth(1 << 18, repeats=1, rng=rng)
+    assert set(rates) == {"copy", "read", "matvec", "best"}
+    assert rates["best"] == max(rates["copy"], rates["read"], rates["matvec"])
+    assert measure_matmul_flops(32, repeats=1, rng=rng) > 0
+    times = measure_matmul_curve(64, 64, [1, 3], repeats=1, rng=rng)
+    assert len(times) == 2 and all(t > 0 for t in times)
+
+
+def test_last_level_cache_bytes():
+    llc = last_level_cache_bytes()
+    assert llc is None or (isinstance(llc, int) and llc > 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(alpha=1.5), "alpha"),
+        (dict(k=0), "k"),
+        (dict(c=-1.0), "c"),
+        (dict(max_tokens=0), "max_tokens"),
+        (dict(weight_bytes=0), "weight_bytes"),
+        (dict(matmul_n=-4), "matmul_n"),
+        (dict(repeats=0), "repeats"),
+    ],
+)
+def test_bad_input(kwargs, name):
+    args = {**SMALL, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        run_probe(**args)
+
+
+def test_measure_bad_input():
+    with pytest.raises(ValueError, match=r"^n_bytes "):
+        measure_bandwidth(0)
+    with pytest.raises(ValueError, match=r"^tokens "):
+        measure_matmul_curve(8, 8, [1, 0])
+    with pytest.raises(ValueError, match=r"^tokens must not be empty"):
+        measure_matmul_curve(8, 8, [])
+
+
+# -- bench/gpu_verify_cost.py: no GPU here, so exercise its control flow with a NumPy stand-in --------
+
+
+def _load_bench():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "gpu_verify_cost.py"
+    spec = importlib.util.spec_from_file_location("gpu_verify_cost", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_torch():
+    """Just enough of the torch API for gpu_verify_cost.measure, backed by NumPy (no real timing)."""
+    import types
+
+    class Tensor(np.ndarray):
+        def normal_(self, generator=None):
+            self[...] = generator.rng.standard_normal(self.shape)
+            return self
+
+        def copy_(self, other):
+            self[...] = other
+            return self
+
+    class Generator:
+        def __init__(self, device=None):
+            self.rng = np.random.default_rng(0)
+
+        def manual_seed(self, seed):
+            self.rng = np.random.default_rng(seed)
+
+    class Event:
+        clock = 0.0
+
+        def __init__(self, enable_timing=False):
+            self.t = 0.0
+
+        def record(self):
+            Event.clock += 1.0  # one fake millisecond per window
+            self.t = Event.clock
+
+        def synchronize(self):
+            pass
+
+        def elapsed_time(self, other):
+            return other.t - self.t
+
+    def empty(*shape, dtype=None, device=None):
+        return np.zeros(shape, dtype=np.float32).view(Tensor)
+
+    def randn(*shape, dtype=None, device=None, generator=None):
+        return generator.rng.standard_normal(shape).astype(np.float32).view(Tensor)
+
+    cuda = types.SimpleNamespace(
+        is_available=lambda: True,
+        get_device_properties=lambda dev: types.SimpleNamespace(name="fake", total_memory=2**30, L2_cache_size=1024),
+        synchronize=lambda: None,
+        Event=Event,
+    )
+    return types.SimpleNamespace(
+        cuda=cuda,
+        device=lambda name: name,
+        Generator=Generator,
+        bfloat16="bf16",
+        randn=randn,
+        empty=empty,
+        empty_like=lambda a: np.empty_like(a).view(Tensor),
+        matmul=lambda a, b, out=None: np.matmul(a, b, out=out),
+        version=types.SimpleNamespace(cuda="0.0"),
+        __version__="fake",
+    )
+
+
+def test_gpu_bench_script_control_flow(monkeypatch, capsys):
+    import sys
+
+    bench = _load_bench()
+    assert bench.sweep_tokens(64, 4) == [1, 2, 4, 5, 8, 16, 32, 64]
+    rows = bench.roofline_rows([1, 5, 512], 8192, 28672, "h200")
+    assert rows[0]["ratio"] == 1.0 and rows[1]["ratio"] < 1.01 and rows[2]["bound"] == "compute"
+
+    monkeypatch.setitem(sys.modules, "torch", _fake_torch())
+    argv = ["--d-in", "64", "--d-out", "64", "--max-tokens", "8", "--iters", "2", "--repeats", "2", "--square", "16",
+            "--copy-bytes", "4096"]
+    assert bench.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "x[T, 64] @ W[64, 64] bf16" in text and "t(T)/t(1)" in text
+    assert bench.main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tokens"] == [1, 2, 4, 5, 8]
+    assert data["measured_ratios"][0] == 1.0
+    assert data["roofline"][0]["ratio"] == 1.0
+    assert data["preset"] == "h200"
+    # A W smaller than 4x the reported L2 is refused.
+    with pytest.raises(SystemExit, match="less than 4x"):
+        bench.main(["--d-in", "8", "--d-out", "8"])
+    with pytest.raises(ValueError, match="unknown preset"):
+        bench.main(["--preset", "b200"])

@@ -1,0 +1,303 @@
+"""specdec.roofline: presets against published figures, FLOP/byte counts, the crossovers, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from specdec.roofline import (
+    DTYPE_BYTES,
+    HARDWARE,
+    MODELS,
+    Hardware,
+    ModelShape,
+    compute_bound_batch,
+    compute_bound_k,
+    forward_cost,
+    get_hardware,
+    get_model,
+    matmul_cost,
+    verification_cost_ratio,
+)
+
+# -- presets -----------------------------------------------------------------------------------
+
+
+def test_hardware_preset_keys():
+    assert set(HARDWARE) == {"a100-sxm-80gb", "h100-sxm", "h200", "rtx-3090", "tpu-v4"}
+    for key, hw in HARDWARE.items():
+        assert hw.name == key
+        assert len(hw.source) > 40
+        assert hw.bandwidth_bytes_per_s > 0 and hw.memory_bytes > 0
+
+
+# Datasheet figures (fact sheet Part II, section A) and the ridge points of its table A6.
+@pytest.mark.parametrize(
+    ("key", "dtype", "peak", "bandwidth", "memory", "ridge"),
+    [
+        ("a100-sxm-80gb", "bf16", 312e12, 2039e9, 80e9, 153),
+        ("h100-sxm", "bf16", 989.4e12, 3.35e12, 80e9, 295),
+        ("h200", "bf16", 989.5e12, 4.8e12, 141e9, 206),
+        ("rtx-3090", "fp16", 142e12, 936.2e9, 24e9, 152),
+        ("tpu-v4", "bf16", 275e12, 1200e9, 32 * 2**30, 229),
+    ],
+)
+def test_hardware_figures_and_ridge_points(key, dtype, peak, bandwidth, memory, ridge):
+    hw = HARDWARE[key]
+    assert hw.peak(dtype) == pytest.approx(peak)
+    assert hw.bandwidth_bytes_per_s == pytest.approx(bandwidth)
+    assert hw.memory_bytes == pytest.approx(memory)
+    assert hw.ridge_point(dtype) == pytest.approx(ridge, abs=0.6)
+
+
+def test_only_verified_dtypes_are_present():
+    # RTX 3090: the FP32-accumulate (bf16) rate is unconfirmed, so there is no bf16 peak at all.
+    assert set(HARDWARE["rtx-3090"].peak_flops_per_s) == {"fp16", "fp32"}
+    assert set(HARDWARE["a100-sxm-80gb"].peak_flops_per_s) == {"bf16", "fp16", "fp32"}
+    assert set(HARDWARE["tpu-v4"].peak_flops_per_s) == {"bf16", "int8"}
+    assert HARDWARE["h100-sxm"].peak("fp8") == pytest.approx(1979e12)
+    assert HARDWARE["h200"].peak("fp8") == pytest.approx(1979e12)
+    with pytest.raises(ValueError, match=r"^compute_dtype: 'rtx-3090' has no verified peak for 'bf16'"):
+        HARDWARE["rtx-3090"].peak("bf16")
+
+
+def test_presets_are_frozen():
+    hw = HARDWARE["h200"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hw.bandwidth_bytes_per_s = 1.0
+    with pytest.raises(TypeError):
+        hw.peak_flops_per_s["bf16"] = 1.0
+    with pytest.raises(TypeError):
+        HARDWARE["new"] = hw
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MODELS["llama-2-7b"].d_model = 1
+
+
+def test_model_preset_keys():
+    assert {"llama-2-7b", "llama-2-13b", "llama-2-70b", "grammar-tutor"} <= set(MODELS)
+    for key, m in MODELS.items():
+        assert m.name == key
+        assert len(m.source) > 40
+
+
+@pytest.mark.parametrize(
+    ("key", "published"),
+    [("llama-2-7b", 6.74e9), ("llama-2-13b", 13.02e9), ("llama-2-70b", 68.98e9)],
+)
+def test_derived_parameter_counts_match_published(key, published):
+    m = MODELS[key]
+    assert m.n_params == pytest.approx(published, rel=0.01)
+    assert m.n_params == pytest.approx(m.published_params, rel=0.01)
+
+
+def test_exact_llama_2_counts():
+    # Element counts of the released checkpoints follow exactly from the shapes.
+    assert MODELS["llama-2-7b"].n_params == 6_738_415_616
+    assert MODELS["llama-2-13b"].n_params == 13_015_864_320
+    assert MODELS["llama-2-70b"].n_params == 68_976_648_192
+
+
+def test_grammar_tutor_is_an_assumption():
+    m = MODELS["grammar-tutor"]
+    assert m.published_params is None
+    assert m.source.startswith("ASSUMPTION")
+    assert m.tied_embeddings and not m.gated_ffn
+    assert 40e6 < m.n_params < 80e6  # T5-small scale, as stated
+    assert m.n_params == 54_145_536
+
+
+def test_gqa_kv_cache_bytes():
+    # 2 (K and V) x layers x kv_heads x head_dim x 2 bytes.
+    assert MODELS["llama-2-7b"].kv_cache_bytes_per_token("bf16") == 2 * 32 * 32 * 128 * 2
+    assert MODELS["llama-2-70b"].kv_cache_bytes_per_token("bf16") == 2 * 80 * 8 * 128 * 2
+    assert MODELS["llama-2-70b"].kv_cache_bytes_per_token("int4") == 2 * 80 * 8 * 128 * 0.5
+
+
+def test_lookup_errors_list_the_valid_names():
+    with pytest.raises(ValueError, match=r"^hardware: unknown preset 'b200'; valid: a100-sxm-80gb, h100-sxm"):
+        get_hardware("b200")
+    with pytest.raises(ValueError, match=r"^model: unknown preset 'gpt-5'; valid: llama-2-7b"):
+        get_model("gpt-5")
+    assert get_hardware(HARDWARE["h200"]) is HARDWARE["h200"]
+
+
+# -- forward cost ------------------------------------------------------------------------------
+
+
+def test_llama_2_7b_decode_is_about_one_flop_per_byte():
+    for key, hw in HARDWARE.items():
+        dtype = "bf16" if "bf16" in hw.peak_flops_per_s else "fp16"
+        cost = forward_cost("llama-2-7b", key, weight_dtype=dtype)
+        assert 0.95 < cost.arithmetic_intensity < 1.05
+        assert cost.ridge_point > 100
+        assert cost.bound == "memory"
+        assert cost.time_s == cost.memory_time_s > 100 * cost.compute_time_s
+
+
+def test_flops_and_bytes_are_two_per_parameter_in_bf16():
+    m = MODELS["llama-2-7b"]
+    cost = forward_cost(m, "h200")
+    # FLOPs: 2 per multiply-add over every matmul parameter (layers + output head).
+    assert cost.flops_matmul == 2 * m.matmul_params
+    # Weights streamed once in bf16: everything but the untied input-embedding table, plus one row.
+    streamed = m.n_params - m.vocab_size * m.d_model
+    assert cost.bytes_weights == pytest.approx(2 * streamed, rel=1e-4)
+    assert cost.time_s == pytest.approx(cost.bytes / 4.8e12)
+    assert cost.tokens_per_s == pytest.approx(1 / cost.time_s)
+
+
+def test_attention_flops_and_kv_bytes_match_a_direct_count():
+    m = MODELS["llama-2-13b"]
+    B, T, C = 3, 4, 100
+    cost = forward_cost(m, "a100-sxm-80gb", batch=B, new_tokens=T, context=C)
+    attended = sum(C + i + 1 for i in range(T))  # new position i attends to C + i earlier + itself
+    assert cost.flops_attention == 4 * m.n_layers * m.n_heads * m.head_dim * B * attended
+    kv = m.kv_cache_bytes_per_token("bf16")
+    assert cost.bytes_kv_read == B * C * kv
+    assert cost.bytes_kv_write == B * T * kv
+    assert cost.flops == cost.flops_matmul + cost.flops_attention
+    parts = cost.bytes_weights + cost.bytes_kv_read + cost.bytes_kv_write + cost.bytes_activations
+    assert cost.bytes == pytest.approx(parts)
+
+
+def test_sub_byte_weights_stay_fractional():
+    assert DTYPE_BYTES["int4"] == 0.5
+    bf16 = forward_cost("llama-2-7b", "h200", weight_dtype="bf16")
+    int4 = forward_cost("llama-2-7b", "h200", weight_dtype="int4")
+    assert int4.compute_dtype == "bf16"  # weight-only quantisation
+    matmul_bytes_bf16 = 2 * MODELS["llama-2-7b"].matmul_params
+    assert int4.bytes_weights == pytest.approx(bf16.bytes_weights - 0.75 * matmul_bytes_bf16, rel=1e-3)
+    odd = ModelShape("odd", 1, 3, 1, 1, 3, 5, 7, True, False, "test shape")
+    assert odd.matmul_params == 87 and odd.norm_params == 9
+    c = forward_cost(odd, "h200", weight_dtype="int4")
+    # 87 matmul weights at 0.5 bytes, 9 norm weights at 2 bytes (bf16), one 3-wide embedding row.
+    assert c.bytes_weights == 87 * 0.5 + 9 * 2 + 3 * 0.5
+    # All weights plus K and V of one position (2 x 1 layer x 3 x 2 bytes): 73.5, not rounded.
+    assert c.memory_required_bytes == 73.5
+
+
+def test_efficiency_factors_scale_the_time():
+    full = forward_cost("llama-2-7b", "h100-sxm")
+    half = forward_cost("llama-2-7b", "h100-sxm", bandwidth_efficiency=0.5)
+    assert half.time_s == pytest.approx(2 * full.time_s)
+    slow = forward_cost("llama-2-7b", "h100-sxm", batch=1024, flops_efficiency=0.25)
+    fast = forward_cost("llama-2-7b", "h100-sxm", batch=1024)
+    assert slow.compute_time_s == pytest.approx(4 * fast.compute_time_s)
+    assert slow.ridge_point == pytest.approx(fast.ridge_point / 4)
+
+
+def test_memory_capacity_is_reported_not_hidden():
+    assert not forward_cost("llama-2-70b", "a100-sxm-80gb").fits_in_memory
+    assert forward_cost("llama-2-70b", "h200").fits_in_memory
+    assert not forward_cost("llama-2-70b", "h200", batch=8, context=4096).fits_in_memory
+    assert forward_cost("llama-2-7b", "rtx-3090", weight_dtype="fp16").fits_in_memory
+
+
+# -- verification and crossovers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(HARDWARE))
+def test_verifying_five_tokens_costs_about_one(key):
+    dtype = "bf16" if "bf16" in HARDWARE[key].peak_flops_per_s else "fp16"
+    for context in (0, 1024):
+        ratio = verification_cost_ratio("llama-2-7b", key, 4, weight_dtype=dtype, context=context)
+        assert 1.0 < ratio < 1.01
+
+
+@pytest.mark.parametrize("key", list(HARDWARE))
+def test_compute_bound_k_is_the_crossover(key):
+    dtype = "bf16" if "bf16" in HARDWARE[key].peak_flops_per_s else "fp16"
+    k = compute_bound_k("llama-2-7b", key, weight_dtype=dtype)
+    assert k is not None
+    assert forward_cost("llama-2-7b", key, new_tokens=k + 1, weight_dtype=dtype).bound == "compute"
+    assert forward_cost("llama-2-7b", key, new_tokens=k, weight_dtype=dtype).bound == "memory"
+    # At context 0 the (k+1)-token intensity is about k+1, so the crossover sits near the ridge.
+    ridge = HARDWARE[key].ridge_point(dtype)
+    assert 0.95 * ridge < k + 1 < 1.15 * ridge
+    # Before the crossover verification costs only the extra activation and KV-write bytes, about
+    # 4.8 MB per position against 13.2 GB of weights; well after it, every position costs compute.
+    assert verification_cost_ratio("llama-2-7b", key, 15, weight_dtype=dtype) < 1.01
+    assert verification_cost_ratio("llama-2-7b", key, k - 1, weight_dtype=dtype) < 1 + 0.0004 * k
+    assert verification_cost_ratio("llama-2-7b", key, 4 * k, weight_dtype=dtype) > 3
+
+
+def test_compute_bound_batch_short_and_long_context():
+    b = compute_bound_batch("llama-2-7b", "h200")
+    assert b is not None and 0.95 * 206 < b < 1.15 * 206
+    assert forward_cost("llama-2-7b", "h200", batch=b).bound == "compute"
+    assert forward_cost("llama-2-7b", "h200", batch=b - 1).bound == "memory"
+    # Long context: KV reads grow with the batch, and the intensity levels off below the ridge.
+    assert compute_bound_batch("llama-2-7b", "h200", context=1024) is None
+    big = forward_cost("llama-2-7b", "h200", batch=1 << 20, context=1024)
+    assert big.bound == "memory" and big.arithmetic_intensity < 30
+    # Grouped-query attention (8 KV heads) keeps 70B's KV small enough to cross at context 1024 ...
+    b70 = compute_bound_batch("llama-2-70b", "h200", context=1024)
+    assert b70 is not None and b70 > 206
+    # ... but not at context 4096.
+    assert compute_bound_batch("llama-2-70b", "h200", context=4096) is None
+
+
+def test_matmul_cost():
+    c = matmul_cost(4, 1024, 2048, "h200", dtype="bf16")
+    assert c.flops == 2 * 4 * 1024 * 2048
+    assert c.bytes == 2 * (1024 * 2048 + 4 * 1024 + 4 * 2048)
+    assert c.time_s == max(c.flops / 989.5e12, c.bytes / 4.8e12)
+    assert c.bound == "memory"
+    assert matmul_cost(4096, 1024, 2048, "h200").bound == "compute"
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(batch=0), "batch"),
+        (dict(batch=1.5), "batch"),
+        (dict(batch=True), "batch"),
+        (dict(new_tokens=0), "new_tokens"),
+        (dict(context=-1), "context"),
+        (dict(context=2.0), "context"),
+        (dict(weight_dtype="fp4"), "weight_dtype"),
+        (dict(kv_dtype="float16"), "kv_dtype"),
+        (dict(compute_dtype="tf32"), "compute_dtype"),
+        (dict(flops_efficiency=0.0), "flops_efficiency"),
+        (dict(flops_efficiency=1.5), "flops_efficiency"),
+        (dict(bandwidth_efficiency=-0.2), "bandwidth_efficiency"),
+        (dict(bandwidth_efficiency=math.nan), "bandwidth_efficiency"),
+    ],
+)
+def test_forward_cost_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name}"):
+        forward_cost("llama-2-7b", "h200", **kwargs)
+
+
+def test_bad_presets_and_shapes():
+    with pytest.raises(ValueError, match=r"^hardware: unknown preset"):
+        forward_cost("llama-2-7b", "h300")
+    with pytest.raises(ValueError, match=r"^model: unknown preset"):
+        forward_cost("llama-3-8b", "h200")
+    with pytest.raises(ValueError, match=r"^compute_dtype"):
+        forward_cost("llama-2-7b", "rtx-3090")
+    with pytest.raises(ValueError, match=r"^bandwidth_bytes_per_s"):
+        Hardware("x", {"bf16": 1e12}, -1.0, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^memory_bytes"):
+        Hardware("x", {"bf16": 1e12}, 1e12, 0, "test")
+    with pytest.raises(ValueError, match=r"^peak_flops_per_s\['bf16'\]"):
+        Hardware("x", {"bf16": 0.0}, 1e12, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^peak_flops_per_s key: unknown dtype 'fp64'"):
+        Hardware("x", {"fp64": 1e12}, 1e12, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^d_model"):
+        ModelShape("x", 2, 0, 4, 4, 8, 16, 10, True, False, "test")
+    with pytest.raises(ValueError, match=r"^n_kv_heads must divide n_heads"):
+        ModelShape("x", 2, 32, 6, 4, 8, 16, 10, True, False, "test")
+    with pytest.raises(ValueError, match=r"^k "):
+        verification_cost_ratio("llama-2-7b", "h200", 0)
+    with pytest.raises(ValueError, match=r"^new_tokens"):
+        verification_cost_ratio("llama-2-7b", "h200", 4, new_tokens=3)
+    with pytest.raises(ValueError, match=r"^max_batch"):
+        compute_bound_batch("llama-2-7b", "h200", max_batch=0)
+    with pytest.raises(ValueError, match=r"^tokens"):
+        matmul_cost(0, 8, 8, "h200")
