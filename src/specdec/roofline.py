@@ -405,11 +405,11 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
             gated_ffn=False,
             published_params=None,
             source=(
-                "ASSUMPTION, not a published or measured shape: the course's grammar tutor is taken to "
+                "ASSUMPTION, not a published or measured shape: the lab brief's grammar tutor is taken to "
                 "be a small decoder-only transformer of T5-small scale (Leviathan et al. 2023, section "
                 "4.1, list T5-small at 77M parameters): 12 layers, d_model 512, 8 heads of 64, plain "
                 "(non-gated) MLP of 2048, vocabulary 32000, tied embeddings, about 54M parameters. The "
-                "course brief states it decodes at about 3 ms per token on a CPU"
+                "lab brief states it decodes at about 3 ms per token on a CPU"
             ),
         ),
     }
