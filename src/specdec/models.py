@@ -1,0 +1,254 @@
+"""Toy language models for the speculative sampler: nothing is downloaded, everything is counted here.
+
+Every model follows the protocol of :mod:`specdec.sampling`: ``model(tokens)`` takes a 1-D int array of
+length L and returns an (L, V) float array whose row i is the next-token distribution after
+``tokens[:i+1]``.
+
+- :class:`NGramModel` -- a word-level n-gram (Markov) model with additive smoothing, fitted on
+  ``data/learner_corpus.tsv`` (a few hundred short learner sentences and their corrections, written for
+  this project). With n = 3 it is the standard toy *target*; n = 1 and n = 2 on the same corpus and
+  vocabulary are the unigram and bigram *drafts* (the draft rows of Leviathan et al. Table 3).
+- :class:`MixtureDraft` -- p_D = (1 − ε)·p_T + ε·u for a fixed noise distribution u (uniform by default):
+  ε dials α, since α = 1 − ε·TV(p_T, u) row by row.
+- :class:`MarkovChain` -- a first-order chain given by its (V, V) transition matrix; ``MarkovChain.cyclic``
+  builds one whose rows are rotations of one vector, so a uniform-noise mixture draft has the same α
+  after every prefix (the i.i.d. assumption of Leviathan Equation 1 holds exactly).
+
+Standard toy target and drafts::
+
+    target = NGramModel.from_corpus(n=3)
+    unigram, bigram, mixture = NGramModel.from_corpus(n=1), NGramModel.from_corpus(n=2), MixtureDraft(target, 0.5)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from importlib import resources
+
+import numpy as np
+
+__all__ = [
+    "BOUNDARY",
+    "load_learner_corpus",
+    "tokenize",
+    "NGramModel",
+    "MarkovChain",
+    "MixtureDraft",
+]
+
+BOUNDARY = "<s>"
+"""Sentence boundary token (id 0 in every :class:`NGramModel` vocabulary): it starts and ends sentences."""
+
+
+def load_learner_corpus() -> list[tuple[str, str]]:
+    """The project's corpus: a list of (learner sentence, correction) pairs, tokens space-separated."""
+    text = resources.files("specdec").joinpath("data/learner_corpus.tsv").read_text(encoding="utf-8")
+    pairs = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            learner, correction = line.split("\t")
+            pairs.append((learner, correction))
+    return pairs
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; ``.``, ``?`` and ``,`` become tokens of their own."""
+    for mark in ".?,":
+        text = text.replace(mark, f" {mark} ")
+    return text.lower().split()
+
+
+def _corpus_sentences() -> list[list[str]]:
+    return [tokenize(s) for pair in load_learner_corpus() for s in pair]
+
+
+def _check_tokens(tokens: object, V: int) -> np.ndarray:
+    tokens = np.asarray(tokens)
+    if tokens.dtype.kind not in "iu" or tokens.ndim != 1:
+        raise ValueError(f"tokens must be a 1-D integer array, got dtype {tokens.dtype} and shape {tokens.shape}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
+        raise ValueError(f"tokens must lie in [0, V) = [0, {V}), got values in [{tokens.min()}, {tokens.max()}]")
+    return tokens
+
+
+class NGramModel:
+    """Word-level n-gram model with additive (Lidstone) smoothing.
+
+    ``p(x | context) = (count(context, x) + smoothing) / (count(context) + smoothing·V)`` where the
+    context is the previous n − 1 tokens. A context never seen in training backs off to its longest
+    suffix that was seen (down to the empty context, the unigram row), so every row is a smoothed count row.
+    Sentences are padded with n − 1 boundary tokens ``<s>`` in front and one at the end, and the context
+    never reaches back past the latest ``<s>`` (it is padded with ``<s>`` instead), so after a sentence
+    ends the model starts a new one.
+
+    ``sentences``: lists of word tokens. ``n`` >= 1. ``smoothing`` > 0. ``vocab``: the vocabulary to
+    use (a sequence of distinct strings, ``<s>`` first); by default the sorted words of ``sentences``.
+    Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str), ``vocab_size`` (V).
+    """
+
+    def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be an int >= 1, got {n!r}")
+        if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
+            math.isfinite(smoothing) and smoothing > 0
+        ):
+            raise ValueError(f"smoothing must be a finite number > 0, got {smoothing!r}")
+        sentences = [list(s) for s in sentences]
+        if not sentences:
+            raise ValueError("sentences must hold at least one sentence")
+        if vocab is None:
+            vocab = [BOUNDARY, *sorted({w for s in sentences for w in s} - {BOUNDARY})]
+        vocab = tuple(vocab)
+        if not vocab or vocab[0] != BOUNDARY or len(set(vocab)) != len(vocab):
+            raise ValueError(f"vocab must hold distinct strings with {BOUNDARY!r} first")
+        self.n = int(n)
+        self.smoothing = float(smoothing)
+        self.vocab = vocab
+        self.vocab_size = len(vocab)
+        self._index = {w: i for i, w in enumerate(vocab)}
+
+        contexts: dict[tuple[int, ...], int] = {}  # every context of length 0 .. n-1 seen in training
+        rows, cols = [], []
+        for s in sentences:
+            ids = [0] * (self.n - 1) + [self._id(w) for w in s] + [0]
+            for t in range(self.n - 1, len(ids)):
+                for order in range(self.n):  # the context of length `order` before position t
+                    ctx = tuple(ids[t - order:t])
+                    rows.append(contexts.setdefault(ctx, len(contexts)))
+                    cols.append(ids[t])
+        counts = np.zeros((len(contexts), self.vocab_size))  # (contexts, V)
+        np.add.at(counts, (np.array(rows), np.array(cols)), 1.0)
+        self._contexts = contexts
+        self._probs = (counts + self.smoothing) / (counts.sum(1, keepdims=True) + self.smoothing * self.vocab_size)
+
+    @classmethod
+    def from_corpus(cls, n: int, *, smoothing: float = 1e-4) -> "NGramModel":
+        """An n-gram model of the project's learner corpus (both sides of every pair), its full vocabulary."""
+        sentences = _corpus_sentences()
+        vocab = [BOUNDARY, *sorted({w for s in sentences for w in s})]
+        return cls(sentences, n, smoothing=smoothing, vocab=vocab)
+
+    def _id(self, word: str) -> int:
+        try:
+            return self._index[word]
+        except KeyError:
+            raise ValueError(f"word {word!r} is not in the vocabulary ({self.vocab_size} words)") from None
+
+    def encode(self, text: str, *, start: bool = True) -> np.ndarray:
+        """Token ids of ``text`` (see :func:`tokenize`): ``<s>`` first when ``start``, and ``<s>`` between
+        sentences (after a ``.`` or ``?`` that more words follow), as in training. Unknown words raise."""
+        words = tokenize(text)
+        ids = [0] if start else []
+        for i, w in enumerate(words):
+            ids.append(self._id(w))
+            if w in (".", "?") and i + 1 < len(words):
+                ids.append(0)
+        return np.array(ids, dtype=np.int64)
+
+    def decode(self, tokens) -> str:
+        """Text of ``tokens``: words joined by spaces, one sentence per line (``<s>`` ends a line)."""
+        tokens = _check_tokens(tokens, self.vocab_size)
+        lines, words = [], []
+        for t in tokens.tolist():
+            if t == 0:
+                if words:
+                    lines.append(" ".join(words))
+                words = []
+            else:
+                words.append(self.vocab[t])
+        if words:
+            lines.append(" ".join(words))
+        return "\n".join(lines)
+
+    def __call__(self, tokens) -> np.ndarray:
+        """(L,) token ids -> (L, V): row i is p(next | tokens[:i+1])."""
+        tokens = _check_tokens(tokens, self.vocab_size)
+        m = self.n - 1
+        history = (0,) * m  # the last m tokens, reset to <s> at every boundary
+        idx = np.empty(len(tokens), dtype=np.intp)  # (L,) row of self._probs per position
+        for i, t in enumerate(tokens.tolist()):
+            if m:
+                history = (0,) * m if t == 0 else history[1:] + (t,)
+            ctx = history
+            while ctx not in self._contexts:  # back off: drop the oldest token until the context was seen
+                ctx = ctx[1:]
+            idx[i] = self._contexts[ctx]
+        return self._probs[idx]  # (L, V)
+
+    def __repr__(self) -> str:
+        return f"NGramModel(n={self.n}, V={self.vocab_size}, smoothing={self.smoothing:g})"
+
+
+class MarkovChain:
+    """First-order Markov chain: ``model(tokens)[i] = transition[tokens[i]]``.
+
+    ``transition`` (V, V): row j is the next-token distribution after token j (each row a distribution
+    within 1e-6; nothing is renormalised). Attribute ``vocab_size`` (V).
+    """
+
+    def __init__(self, transition):
+        from specdec.sampling import _check_rows, _float_array
+
+        transition = _float_array("transition", transition, 2)
+        if transition.shape[0] != transition.shape[1]:
+            raise ValueError(f"transition must be square (V, V), got shape {transition.shape}")
+        _check_rows("transition", transition)
+        self.transition = transition
+        self.vocab_size = transition.shape[1]
+
+    @classmethod
+    def cyclic(cls, weights) -> "MarkovChain":
+        """The chain whose row j is ``weights`` rotated right by j (``weights`` a (V,) distribution).
+
+        Every row is a permutation of the same vector, so any quantity that ignores token order -- such as
+        α against a uniform-noise :class:`MixtureDraft` -- is the same after every prefix.
+        """
+        weights = np.asarray(weights, dtype=float)
+        if weights.ndim != 1:
+            raise ValueError(f"weights must be a (V,) distribution, got shape {weights.shape}")
+        return cls(np.stack([np.roll(weights, j) for j in range(weights.shape[0])]))
+
+    def __call__(self, tokens) -> np.ndarray:
+        """(L,) token ids -> (L, V)."""
+        return self.transition[_check_tokens(tokens, self.vocab_size)]  # (L, V)
+
+    def __repr__(self) -> str:
+        return f"MarkovChain(V={self.vocab_size})"
+
+
+class MixtureDraft:
+    """Draft p_D = (1 − ε)·p_T + ε·noise, built from the target itself.
+
+    ``target``: a model with a ``vocab_size`` attribute. ``epsilon`` ε in [0, 1]. ``noise``: a (V,)
+    distribution, uniform by default. Row by row α = Σ min(p_T, p_D) = 1 − ε·TV(p_T, noise), so α falls
+    linearly from 1 at ε = 0. With noise disjoint from p_T's support α = 1 − ε exactly.
+    Attributes: ``target``, ``epsilon``, ``noise``, ``vocab_size``.
+    """
+
+    def __init__(self, target, epsilon: float, noise=None):
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon <= 1:
+            raise ValueError(f"epsilon must be a number in [0, 1], got {epsilon!r}")
+        V = getattr(target, "vocab_size", None)
+        if not isinstance(V, numbers.Integral) or V < 1:
+            raise TypeError("target must be a model with an int vocab_size attribute")
+        if noise is None:
+            noise = np.full(V, 1.0 / V)
+        else:
+            from specdec.sampling import _check_rows, _float_array
+
+            noise = _float_array("noise", noise, 1)
+            if noise.shape != (V,):
+                raise ValueError(f"noise must have shape (V,) = ({V},), got {noise.shape}")
+            _check_rows("noise", noise)
+        self.target = target
+        self.epsilon = float(epsilon)
+        self.noise = noise
+        self.vocab_size = int(V)
+
+    def __call__(self, tokens) -> np.ndarray:
+        """(L,) token ids -> (L, V)."""
+        return (1.0 - self.epsilon) * self.target(tokens) + self.epsilon * self.noise  # (L, V)
+
+    def __repr__(self) -> str:
+        return f"MixtureDraft({self.target!r}, epsilon={self.epsilon:g})"
