@@ -164,16 +164,16 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
             bandwidth_bytes_per_s=2039 * _GB,
             memory_bytes=80 * _GB,
             source=(
-                "NVIDIA A100 Tensor Core GPU datasheet, 'A100 80GB SXM' column: 'BFLOAT16 Tensor Core "
-                "312 TFLOPS' and 'FP16 Tensor Core 312 TFLOPS' (dense; 624 with sparsity), 'FP32 19.5 "
-                "TFLOPS', 'GPU Memory 80GB HBM2e', 'GPU Memory Bandwidth 2,039GB/s'"
+                "NVIDIA A100 Tensor Core GPU datasheet, column 'A100 80GB SXM': rows 'BFLOAT16 Tensor "
+                "Core 312 TFLOPS / 624 TFLOPS*' and 'FP16 Tensor Core 312 TFLOPS / 624 TFLOPS*' ('* With "
+                "sparsity', so 312 dense); FP32 19.5 TFLOPS; 80 GB HBM2e; memory bandwidth 2,039 GB/s"
             ),
         ),
         "h100-sxm": Hardware(
             name="h100-sxm",
             peak_flops_per_s={
                 "bf16": 989.4 * _T,
-                "fp16": 1979 * _T / 2,
+                "fp16": 989.4 * _T,
                 "fp8": 3958 * _T / 2,
                 "fp32": 67 * _T,
             },
@@ -181,9 +181,12 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
             memory_bytes=80 * _GB,
             source=(
                 "NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1: 'Peak BF16 Tensor Core "
-                "989.4 TFLOPS' (dense); NVIDIA H100 product page, H100 SXM column: 'FP16 Tensor Core* "
-                "1,979 teraFLOPS', 'FP8 Tensor Core* 3,958 teraFLOPS' ('* With sparsity', halved here "
-                "for dense), 'FP32 67 teraFLOPS', 'GPU Memory 80GB', 'GPU Memory Bandwidth 3.35TB/s'"
+                "989.4 TFLOPS' (dense; Table 3 gives the same 989.4 for BF16 with FP32 accumulate). "
+                "fp16 uses the same 989.4: the NVIDIA H100 product page, H100 SXM column, prints "
+                "'BFLOAT16 Tensor Core* 1,979 teraFLOPS' and 'FP16 Tensor Core* 1,979 teraFLOPS' "
+                "alike ('* With sparsity'). Product page also: 'FP8 Tensor Core* 3,958 teraFLOPS' "
+                "(halved here for dense), 'FP32 67 teraFLOPS', 'GPU Memory 80GB', 'GPU Memory "
+                "Bandwidth 3.35TB/s'"
             ),
         ),
         "h200": Hardware(
@@ -198,9 +201,9 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
             memory_bytes=141 * _GB,
             source=(
                 "NVIDIA H200 product page, H200 SXM column: 'BFLOAT16 Tensor Core* 1,979 teraFLOPS', "
-                "'FP16 Tensor Core* 1,979 teraFLOPS', 'FP8 Tensor Core* 3,958 teraFLOPS' (asterisked "
+                "'FP16 Tensor Core* 1,979 teraFLOPS', FP8 Tensor Core* 3,958 teraFLOPS (asterisked "
                 "= with sparsity, halved here for dense; the JAX scaling book lists H200 bf16 9.9e14), "
-                "'FP32 67 teraFLOPS', 'GPU Memory 141GB', 'GPU Memory Bandwidth 4.8TB/s'"
+                "FP32 67 teraFLOPS, 'GPU Memory 141GB', 'GPU Memory Bandwidth 4.8TB/s'"
             ),
         ),
         "rtx-3090": Hardware(
@@ -210,9 +213,10 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
             memory_bytes=24 * _GB,
             source=(
                 "NVIDIA GA102 whitepaper figures as reproduced by several agreeing secondary spec "
-                "tables: 'Peak FP16 Tensor TFLOPS with FP16 Accumulate 142' (dense), FP32 35.6 TFLOPS, "
-                "24 GB GDDR6X, 936.2 GB/s. The BF16/FP16 rate with FP32 accumulate (reported as 71 "
-                "TFLOPS by a single source) is unconfirmed and left out, so there is no bf16 entry"
+                "tables: 'Peak FP16 Tensor TFLOPS with FP16 Accumulate = 142/284' (dense/sparse), FP32 "
+                "35.6 TFLOPS, 24 GB GDDR6X, 936.2 GB/s. The BF16/FP16 rate with FP32 accumulate "
+                "(reported as 71 TFLOPS by a single source) is unconfirmed and left out, so there is "
+                "no bf16 entry"
             ),
         ),
         "tpu-v4": Hardware(
@@ -223,7 +227,7 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
             source=(
                 "Google Cloud TPU v4 documentation (cloud.google.com/tpu/docs/v4), 'System "
                 "architecture' table: 'Peak compute per chip 275 teraflops (bf16 or int8)', 'HBM2 "
-                "capacity and bandwidth 32 GiB, 1200 GBps'. Leviathan et al. 2023 (section 4.1) "
+                "capacity and bandwidth 32 GiB, 1200 GBps'. Leviathan et al. 2023 (Table 2, §4.1) "
                 "measured on a single TPU-v4"
             ),
         ),
@@ -326,9 +330,10 @@ class ModelShape:
 
 
 _LLAMA2_SOURCE = (
-    "Touvron et al. 2023, 'Llama 2: Open Foundation and Fine-Tuned Chat Models' (arXiv 2307.09288), "
-    "and the released config.json of meta-llama/{repo}: {detail}; SwiGLU MLP, RMSNorm, untied "
-    "input/output embeddings (tie_word_embeddings false), no biases"
+    "Llama 2: Touvron et al., 'Llama 2: Open Foundation and Fine-Tuned Chat Models', arXiv "
+    "2307.09288 (July 2023). Shape from the config.json of meta-llama/{repo}: {detail}. Modelled "
+    "with a gated three-matrix (SwiGLU-style) MLP, two norm weight vectors per layer plus a final "
+    "one, and no biases; with these the derived parameter count matches the published size"
 )
 
 #: Model-shape presets. The Llama 2 rows are published shapes; ``grammar-tutor`` is an assumption.
@@ -348,10 +353,14 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
             published_params=6.74e9,
             source=_LLAMA2_SOURCE.format(
                 repo="Llama-2-7b-hf",
-                detail="32 layers, hidden 4096, 32 heads, 32 KV heads, intermediate 11008, vocab 32000",
+                detail=(
+                    "hidden_size 4096, intermediate_size 11008, num_attention_heads 32, "
+                    "num_key_value_heads 32, num_hidden_layers 32, vocab_size 32000, "
+                    "tie_word_embeddings false"
+                ),
             )
             + ". Same shape as Vicuna-7B v1.3 (a LLaMA-7B fine-tune), the Spec-Bench target. "
-            "Published size 6.74B parameters (Hugging Face Hub checkpoint size)",
+            "Published size taken as 6.74B parameters",
         ),
         "llama-2-13b": ModelShape(
             name="llama-2-13b",
@@ -367,9 +376,13 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
             published_params=13.0e9,
             source=_LLAMA2_SOURCE.format(
                 repo="Llama-2-13b-hf",
-                detail="40 layers, hidden 5120, 40 heads, 40 KV heads, intermediate 13824, vocab 32000",
+                detail=(
+                    "hidden_size 5120, intermediate_size 13824, num_attention_heads 40, "
+                    "num_key_value_heads 40, num_hidden_layers 40, vocab_size 32000, "
+                    "tie_word_embeddings false"
+                ),
             )
-            + ". Published size 13.0B parameters (Hugging Face Hub checkpoint size)",
+            + ". Published size taken as 13.0B parameters",
         ),
         "llama-2-70b": ModelShape(
             name="llama-2-70b",
@@ -386,11 +399,12 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
             source=_LLAMA2_SOURCE.format(
                 repo="Llama-2-70b-hf",
                 detail=(
-                    "80 layers, hidden 8192, 64 heads, 8 KV heads (grouped-query attention), "
-                    "intermediate 28672, vocab 32000"
+                    "hidden_size 8192, intermediate_size 28672, num_attention_heads 64, "
+                    "num_key_value_heads 8 (grouped-query attention), num_hidden_layers 80, "
+                    "vocab_size 32000, tie_word_embeddings false"
                 ),
             )
-            + ". Published size 69.0B parameters (Hugging Face Hub checkpoint size)",
+            + ". Published size taken as 69.0B parameters",
         ),
         "grammar-tutor": ModelShape(
             name="grammar-tutor",
@@ -406,8 +420,8 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
             published_params=None,
             source=(
                 "ASSUMPTION, not a published or measured shape: the lab brief's grammar tutor is taken to "
-                "be a small decoder-only transformer of T5-small scale (Leviathan et al. 2023, section "
-                "4.1, list T5-small at 77M parameters): 12 layers, d_model 512, 8 heads of 64, plain "
+                "be a small decoder-only transformer of T5-small scale (Leviathan et al. 2023, Table 2 "
+                "(§4.1), list T5-small at 77M parameters): 12 layers, d_model 512, 8 heads of 64, plain "
                 "(non-gated) MLP of 2048, vocabulary 32000, tied embeddings, about 54M parameters. The "
                 "lab brief states it decodes at about 3 ms per token on a CPU"
             ),
