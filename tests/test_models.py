@@ -164,3 +164,107 @@ def test_cyclic_chain_rows_are_rotations_with_constant_alpha():
 def test_bad_model_input(build, error, match):
     with pytest.raises(error, match=match):
         build()
+
+
+# ------------------------------------------------------------------------------------------------
+# regressions from review
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "match"),
+    [
+        (lambda: NGramModel("hello", 2), TypeError, "sentences must be a sequence of sentences .* not a single str"),
+        (lambda: NGramModel(["hello world"], 2), TypeError, "sentences\\[0\\] must be a sequence of word strings"),
+        (lambda: NGramModel([["a"], "b c"], 2), TypeError, "sentences\\[1\\] must be a sequence of word strings"),
+        (lambda: NGramModel(7, 2), TypeError, "sentences must be a sequence of sentences, got int"),
+        (lambda: NGramModel([["a", 1]], 2), TypeError, "sentences\\[0\\]\\[1\\] must be a word string, got 1"),
+        (lambda: NGramModel([["a", "<s>", "b"]], 2), ValueError, "sentences\\[0\\]\\[1\\] is the boundary token"),
+        (lambda: NGramModel([["a"]], 2, vocab=["<s>", "a", 3]), TypeError, "vocab must hold strings, got 3"),
+        (lambda: NGramModel([["a"]], 2, vocab="<s>a"), TypeError, "vocab must be a sequence of word strings"),
+        (lambda: NGramModel([["a"]], 2, vocab=["<s>", "a", "<s>"]), ValueError, "vocab must hold distinct"),
+    ],
+)
+def test_ngram_rejects_strings_where_token_sequences_belong(build, error, match):
+    with pytest.raises(error, match=match):
+        build()
+
+
+def test_ngram_accepts_tuples_and_tokenized_text():
+    model = NGramModel([tuple(tokenize("She goes.")), tokenize("i went")], n=2)
+    assert model.vocab == ("<s>", ".", "goes", "i", "she", "went")
+
+
+def test_markov_chain_and_mixture_keep_a_read_only_copy():
+    t = np.array([[0.5, 0.5], [0.1, 0.9]])
+    chain = MarkovChain(t)
+    t[0] = [7.0, -6.0]  # the caller's array changes afterwards: the model does not
+    np.testing.assert_array_equal(chain.transition, [[0.5, 0.5], [0.1, 0.9]])
+    np.testing.assert_array_equal(chain(np.array([0])), [[0.5, 0.5]])
+    assert not chain.transition.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        chain.transition[0, 0] = 2.0
+    noise = np.array([0.25, 0.75])
+    draft = MixtureDraft(chain, 0.5, noise)
+    noise[:] = [5.0, -4.0]
+    np.testing.assert_allclose(draft(np.array([0])), [[0.375, 0.625]], atol=1e-15)
+    assert not draft.noise.flags.writeable and not MixtureDraft(chain, 0.5).noise.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "match"),
+    [
+        ([1, 0], TypeError, "weights must be a floating-point array"),
+        (["0.5", "0.5"], TypeError, "weights must be a floating-point array"),
+        ([], ValueError, "weights has an empty vocabulary axis"),
+        ([0.5, 0.6], ValueError, "weights is not a distribution"),
+        ([0.5, np.nan, 0.5], ValueError, "weights is not a distribution: NaN"),
+        (0.5, ValueError, "weights must be a \\(V,\\) distribution"),
+    ],
+)
+def test_cyclic_validates_like_the_constructor(weights, error, match):
+    with pytest.raises(error, match=match):
+        MarkovChain.cyclic(weights)
+
+
+def test_cyclic_errors_match_the_constructor_errors():
+    with pytest.raises(TypeError, match="must be a floating-point array"):
+        MarkovChain(np.eye(2, dtype=int))
+    with pytest.raises(TypeError, match="must be a floating-point array"):
+        MarkovChain.cyclic(np.array([1, 0]))
+
+
+class _Fixed:
+    """A model with a stated vocab_size whose output has ``width`` columns."""
+
+    def __init__(self, vocab_size, width):
+        self.vocab_size, self.width = vocab_size, width
+
+    def __call__(self, tokens):
+        return np.full((len(tokens), self.width), 1.0 / self.width)
+
+
+def test_mixture_rejects_bool_vocab_size_and_a_target_of_another_width():
+    with pytest.raises(TypeError, match="int vocab_size attribute, got vocab_size=True"):
+        MixtureDraft(_Fixed(True, 1), 0.5)
+    with pytest.raises(ValueError, match="target.vocab_size must be >= 1"):
+        MixtureDraft(_Fixed(0, 1), 0.5)
+    for width in (1, 2):  # width 1 used to broadcast silently to (L, 3)
+        draft = MixtureDraft(_Fixed(3, width), 0.5)
+        with pytest.raises(ValueError, match=f"target returned shape \\(2, {width}\\), expected .*\\(L, 3\\)"):
+            draft(np.array([0, 1]))
+    np.testing.assert_allclose(MixtureDraft(_Fixed(3, 3), 0.5)(np.array([0])), [[1 / 3] * 3])
+
+
+def test_models_use_the_sampling_validators_from_module_level():
+    import specdec.models as models
+    import specdec.sampling as sampling
+
+    assert models._check_rows is sampling._check_rows and models._float_array is sampling._float_array
+
+
+def test_model_docstrings_call_the_per_prefix_quantity_beta():
+    import specdec.models as models
+
+    assert "Row by row α" not in MixtureDraft.__doc__ and "β = Σ min(p_T, p_D)" in MixtureDraft.__doc__
+    assert "α = E[β]" in models.__doc__

@@ -6,6 +6,8 @@ Notation: p_T target, p_D draft, k drafts per step, α acceptance rate, τ token
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,8 @@ from scipy import stats
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     ROW_SUM_TOL,
+    SpeculativeResult,
+    _residual_weights,
     _sample_rows,
     acceptance_rate,
     autoregressive_decode,
@@ -412,10 +416,14 @@ def test_bookkeeping(toy, max_new_tokens):
     res = speculative_decode(target, drafts[1], target.encode("she"), max_new_tokens, k, np.random.default_rng(3))
     assert res.tokens.shape == (max_new_tokens,) and res.tokens.dtype == np.int64
     assert res.target_calls == len(res.accepted_per_step)
-    assert res.draft_calls == k * res.target_calls
+    # every step drafts min(k, tokens still needed): k except possibly in the last step
+    assert res.draft_calls == sum(res.drafted_per_step) <= k * res.target_calls
+    assert all(d == k for d in res.drafted_per_step[:-1])
     assert all(0 <= a <= k for a in res.accepted_per_step)
+    assert all(a <= d for a, d in zip(res.accepted_per_step, res.drafted_per_step))
     produced = sum(res.accepted_per_step) + res.target_calls
     assert produced >= max_new_tokens and produced - max_new_tokens <= k  # only the last step overshoots
+    assert produced - max_new_tokens <= 1  # ... and by its bonus token at most
     ar = autoregressive_decode(target, target.encode("she"), max_new_tokens, np.random.default_rng(3))
     assert ar.tokens.shape == (max_new_tokens,) and ar.target_calls == max_new_tokens and ar.draft_calls == 0
     if max_new_tokens == 0:
@@ -584,3 +592,177 @@ def test_standardize_and_alpha_reject_bad_rows():
         standardize(np.array([0.5, 0.6]))
     with pytest.raises(ValueError, match="p_draft.*negative"):
         acceptance_rate(np.array([0.5, 0.5]), np.array([1.5, -0.5]))
+
+
+# ------------------------------------------------------------------------------------------------
+# regressions from review
+# ------------------------------------------------------------------------------------------------
+
+
+class CountingModel:
+    """Wraps a model, counts its calls, and fails the test at once past ``limit`` calls (instead of hanging)."""
+
+    def __init__(self, model, limit):
+        self.model, self.limit, self.calls = model, limit, 0
+
+    def __call__(self, tokens):
+        self.calls += 1
+        assert self.calls <= self.limit, f"model called {self.calls} times, more than the {self.limit} needed"
+        return self.model(tokens)
+
+
+@pytest.mark.parametrize(("k", "max_new_tokens"), [(2000, 1), (10**6, 1), (10**6, 3), (5, 12), (3, 7), (1, 4)])
+def test_speculative_decode_never_drafts_more_than_is_needed(k, max_new_tokens):
+    """A step drafts min(k, tokens still needed): a huge k costs nothing; the record stays consistent."""
+    draft = CountingModel(DRAFT, limit=max_new_tokens * (max_new_tokens + 1) // 2)
+    target = CountingModel(TARGET, limit=max_new_tokens)
+    res = speculative_decode(target, draft, [0], max_new_tokens, k, np.random.default_rng(7))
+    assert res.tokens.shape == (max_new_tokens,)
+    assert res.draft_calls == draft.calls == sum(res.drafted_per_step)
+    assert res.target_calls == target.calls == len(res.accepted_per_step) == len(res.drafted_per_step)
+    done = 0
+    for accepted, drafted in zip(res.accepted_per_step, res.drafted_per_step):
+        assert drafted == min(k, max_new_tokens - done) and 0 <= accepted <= drafted
+        done += accepted + 1
+    assert max_new_tokens <= done <= max_new_tokens + 1
+    assert res.acceptance_rate == sum(res.accepted_per_step) / res.draft_calls  # over what was actually drafted
+    assert res.tokens_per_target_call == done / res.target_calls
+    if max_new_tokens == 1:
+        assert res.draft_calls == 1 and res.target_calls == 1
+
+
+def test_huge_k_is_still_exact_for_the_first_two_tokens():
+    """With k = 10**6 each step is Algorithm 1 with γ = min(k, needed): the joint law is still the target's."""
+    rng = np.random.default_rng(77)
+    counts = np.zeros((4, 4), dtype=np.int64)
+    for _ in range(12_000):
+        a, b = speculative_decode(TARGET, CountingModel(DRAFT, limit=3), [0], 2, 10**6, rng).tokens
+        counts[a, b] += 1
+    assert chisquare_p(counts, target_joint()) > P_MIN
+
+
+def test_speculative_result_acceptance_rate_is_accepted_over_actually_drafted():
+    res = SpeculativeResult(tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=5, k=4,
+                            accepted_per_step=[2, 1], drafted_per_step=[4, 1])
+    assert res.acceptance_rate == 3 / 5 and res.tokens_per_target_call == 2.5
+    by_hand = SpeculativeResult(tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=8, k=4,
+                                accepted_per_step=[2, 1])  # no per-step record: k drafts a step
+    assert by_hand.acceptance_rate == 3 / 8
+    assert "not" in SpeculativeResult.acceptance_rate.__doc__ and "drafted" in SpeculativeResult.acceptance_rate.__doc__
+
+
+@pytest.mark.parametrize("fn", [acceptance_rate, residual])
+def test_pair_functions_reject_0d_and_3d_input_with_a_value_error_naming_the_argument(fn):
+    row = np.array([0.5, 0.5])
+    with pytest.raises(ValueError, match="p_target must be a \\(V,\\) row or an \\(n, V\\) array"):
+        fn(np.float64(1), np.float64(1))
+    with pytest.raises(ValueError, match="p_draft must be a \\(V,\\) row"):
+        fn(row, np.float64(1))
+    with pytest.raises(ValueError, match="p_target .* got shape \\(1, 1, 2\\)"):
+        fn(row[None, None], row[None, None])
+
+
+def test_top_p_counts_mass_within_rounding_of_top_p_as_reaching_it():
+    p = np.array([0.7, 0.2, 0.1])
+    assert 0.7 + 0.2 < 0.9  # 0.8999999999999999: the sum that used to keep the third token
+    np.testing.assert_allclose(standardize(p, top_p=0.9), [0.7 / 0.9, 0.2 / 0.9, 0.0], atol=1e-15)
+    np.testing.assert_allclose(standardize(p, top_p=0.9 + 1e-9), [0.7, 0.2, 0.1], atol=1e-15)  # clearly above
+    np.testing.assert_array_equal(standardize(p, top_p=1e-15), [1.0, 0.0, 0.0])  # the top token always stays
+
+
+def test_tiny_temperature_is_greedy_without_warnings_or_nan():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning fails the test
+        np.testing.assert_array_equal(standardize(np.array([0.7, 0.3]), 1e-320), [1.0, 0.0])
+        np.testing.assert_array_equal(standardize(np.array([0.3, 0.7]), 5e-324), [0.0, 1.0])
+        np.testing.assert_array_equal(standardize(np.array([0.4, 0.2, 0.4]), 1e-320), [0.5, 0.0, 0.5])  # ties
+        low = standardize(np.array([0.7, 0.3], dtype=np.float32), 1e-320)  # 1e-320 is 0 in float32
+        assert low.dtype == np.float32
+        np.testing.assert_array_equal(low, [1.0, 0.0])
+        rows = standardize(np.array([[0.1, 0.6, 0.3, 0.0], [0.25, 0.25, 0.25, 0.25]]), 1e-300, top_p=0.5)
+        assert np.all(np.isfinite(rows))
+        np.testing.assert_array_equal(rows, [[0, 1, 0, 0], [0.5, 0.5, 0, 0]])
+
+
+@pytest.mark.parametrize("V", [2, 300])  # the matrix-vector row sums (V <= 256) and the reduction
+def test_infinite_input_raises_only_the_value_error(V):
+    bad = np.zeros(V)
+    bad[0], bad[1] = np.inf, -np.inf  # inf − inf: NaN sum, formerly with an "invalid value" RuntimeWarning
+    good = np.full(V, 1.0 / V)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="p is not a distribution"):
+            standardize(bad)
+        with pytest.raises(ValueError, match="p_target is not a distribution"):
+            acceptance_rate(bad, good)
+        with pytest.raises(ValueError, match="p_draft is not a distribution"):
+            residual(good, np.where(np.arange(V) == 0, np.inf, 0.0))
+        big = np.full(V, np.finfo(float).max)  # a sum past the float range
+        with pytest.raises(ValueError, match="p_draft is not a distribution"):
+            verify(np.stack([good, good]), big[None], np.array([0]), np.random.default_rng(0))
+
+
+def test_standardize_returns_a_new_array_even_when_nothing_changes():
+    p = np.array([0.1, 0.4, 0.5])
+    for kwargs in ({}, dict(temperature=1.0, top_p=1.0)):
+        out = standardize(p, **kwargs)
+        assert out is not p and not np.shares_memory(out, p)
+        out[0] = 99.0
+        np.testing.assert_array_equal(p, [0.1, 0.4, 0.5])
+
+
+def test_one_dimensional_row_errors_do_not_print_an_empty_row_index():
+    with pytest.raises(ValueError) as err:
+        acceptance_rate(np.array([0.5, 0.6]), np.array([0.5, 0.5]))
+    assert "row ()" not in str(err.value) and "p_target is not a distribution: it sums to 1.1" in str(err.value)
+
+
+def bad_last_row_model(tokens):
+    out = np.full((len(tokens), 3), 1 / 3)
+    out[-1] = 0.3
+    return out
+
+
+def test_model_errors_name_the_argument_shapes_and_the_row_of_the_model_output():
+    prompt = np.array([0, 1, 2])
+    with pytest.raises(ValueError) as err:
+        autoregressive_decode(bad_last_row_model, prompt, 2, np.random.default_rng(0))
+    msg = str(err.value)  # row 2 of the target's (3, 3) output is bad, not "row (0,)" of the slice used
+    assert msg.startswith("target output is not a distribution: row (2,) sums to")
+    assert "target returned shape (3, 3) for 3 input tokens (expected (3, V))" in msg
+    with pytest.raises(ValueError) as err:
+        speculative_decode(UNIFORM, bad_last_row_model, prompt, 5, 2, np.random.default_rng(0))
+    assert str(err.value).startswith("draft output is not a distribution: row (2,) sums to")
+    assert "draft returned shape (3, 3) for 3 input tokens (expected (3, V))" in str(err.value)  # drafts come first
+    with pytest.raises(ValueError) as err:  # target scores prompt + 2 drafts: its row 4 is bad, row 2 of the slice
+        speculative_decode(bad_last_row_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
+    assert str(err.value).startswith("target output is not a distribution: row (4,) sums to")
+    assert "target returned shape (5, 3) for 5 input tokens (expected (5, 3))" in str(err.value)
+    with pytest.raises(ValueError, match="target must return a \\(len\\(tokens\\), V\\) = \\(5, 3\\) array for "
+                                         "its 5 input tokens, got shape \\(6, 3\\)"):
+        speculative_decode(wrong_rows_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="target returned V=5 columns \\(shape \\(5, 5\\)\\), expected V=3 "
+                                         "\\(shape \\(5, 3\\)\\)"):
+        speculative_decode(wrong_vocab_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
+
+
+def test_one_residual_helper_with_the_fall_back_to_p_T():
+    """_residual_weights is the single implementation: residual rows, and p_T where there is no residual mass."""
+    p_T = np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.0]])
+    p_D = np.array([[0.2, 0.8, 0.0], [0.1, 0.2, 0.7]])
+    w, mass = _residual_weights(p_T, p_D)
+    np.testing.assert_array_equal(w[0], p_T[0])  # identical rows: the fall-back
+    np.testing.assert_allclose(w[1], [0.4, 0.3, 0.0], atol=1e-15)
+    np.testing.assert_allclose(mass, [0.0, 0.7], atol=1e-15)
+    out = p_D.copy()
+    assert _residual_weights(p_T, out, out=out)[0] is out  # in place, as verify_batch uses it
+    np.testing.assert_allclose(residual(p_T, p_D), [p_T[0], [4 / 7, 3 / 7, 0.0]], atol=1e-15)
+    # verify on the identical row falls back to p_T as well (a one-hot p_T makes the draw deterministic)
+    one_hot = np.array([0.0, 1.0, 0.0])
+    tokens, n = verify(np.stack([one_hot, one_hot]), one_hot[None], np.array([1]), np.random.default_rng(0))
+    assert n == 1 and tokens.tolist() == [1, 1]
+
+
+def test_acceptance_rate_docstring_calls_the_per_row_quantity_beta():
+    doc = acceptance_rate.__doc__
+    assert doc.startswith("β = Σ_x min(p_T(x), p_D(x))") and "α = E[β]" in doc

@@ -9,10 +9,11 @@ length L and returns an (L, V) float array whose row i is the next-token distrib
   this project). With n = 3 it is the standard toy *target*; n = 1 and n = 2 on the same corpus and
   vocabulary are the unigram and bigram *drafts* (the draft rows of Leviathan et al. Table 3).
 - :class:`MixtureDraft` -- p_D = (1 − ε)·p_T + ε·u for a fixed noise distribution u (uniform by default):
-  ε dials α, since α = 1 − ε·TV(p_T, u) row by row.
+  ε dials the acceptance rate, since after each prefix β = Σ min(p_T, p_D) = 1 − ε·TV(p_T, u), so
+  α = E[β] = 1 − ε·E[TV(p_T, u)] (β per prefix, α its expectation: Leviathan Definition 3.1, Corollary 3.6).
 - :class:`MarkovChain` -- a first-order chain given by its (V, V) transition matrix; ``MarkovChain.cyclic``
-  builds one whose rows are rotations of one vector, so a uniform-noise mixture draft has the same α
-  after every prefix (the i.i.d. assumption of Leviathan Equation 1 holds exactly).
+  builds one whose rows are rotations of one vector, so a uniform-noise mixture draft has the same β
+  after every prefix, and α = β (the i.i.d. assumption of Leviathan Equation 1 holds exactly).
 
 Standard toy target and drafts::
 
@@ -27,6 +28,8 @@ import numbers
 from importlib import resources
 
 import numpy as np
+
+from specdec.sampling import _check_rows, _float_array
 
 __all__ = [
     "BOUNDARY",
@@ -72,6 +75,36 @@ def _check_tokens(tokens: object, V: int) -> np.ndarray:
     return tokens
 
 
+def _check_sentences(sentences: object) -> list[list[str]]:
+    """``sentences`` as a list of lists of word strings, or TypeError / ValueError naming ``sentences``."""
+    if isinstance(sentences, (str, bytes)):
+        raise TypeError(f"sentences must be a sequence of sentences (each a sequence of word strings), not a single "
+                        f"{type(sentences).__name__}: {sentences[:40]!r}; e.g. [tokenize(text)]")
+    try:
+        sentences = list(sentences)
+    except TypeError:
+        raise TypeError(f"sentences must be a sequence of sentences, got {type(sentences).__name__}") from None
+    if not sentences:
+        raise ValueError("sentences must hold at least one sentence")
+    out = []
+    for i, s in enumerate(sentences):
+        if isinstance(s, (str, bytes)):
+            raise TypeError(f"sentences[{i}] must be a sequence of word strings, not a {type(s).__name__} "
+                            f"({s[:40]!r}); split it first, e.g. with tokenize()")
+        try:
+            words = list(s)
+        except TypeError:
+            raise TypeError(f"sentences[{i}] must be a sequence of word strings, got {type(s).__name__}") from None
+        for j, w in enumerate(words):
+            if not isinstance(w, str):
+                raise TypeError(f"sentences[{i}][{j}] must be a word string, got {w!r} ({type(w).__name__})")
+            if w == BOUNDARY:
+                raise ValueError(f"sentences[{i}][{j}] is the boundary token {BOUNDARY!r}, which the model adds "
+                                 "itself; a sentence must not contain it")
+        out.append(words)
+    return out
+
+
 class NGramModel:
     """Word-level n-gram model with additive (Lidstone) smoothing.
 
@@ -82,9 +115,13 @@ class NGramModel:
     never reaches back past the latest ``<s>`` (it is padded with ``<s>`` instead), so after a sentence
     ends the model starts a new one.
 
-    ``sentences``: lists of word tokens. ``n`` >= 1. ``smoothing`` > 0. ``vocab``: the vocabulary to
-    use (a sequence of distinct strings, ``<s>`` first); by default the sorted words of ``sentences``.
-    Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str), ``vocab_size`` (V).
+    ``sentences``: a sequence of sentences, each a sequence of word tokens (strings), e.g.
+    ``[["she", "goes"], ["i", "went"]]`` or ``[tokenize(text) for text in texts]``. A string where a
+    sentence or the list of sentences is expected raises ``TypeError`` (it would otherwise be split into
+    characters), as does a word that is not a string; a sentence may not contain the boundary ``<s>``
+    (boundaries are added here). ``n`` >= 1. ``smoothing`` > 0. ``vocab``: the vocabulary to use (a
+    sequence of distinct strings, ``<s>`` first and nowhere else); by default the sorted words of
+    ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str), ``vocab_size`` (V).
     """
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
@@ -94,12 +131,15 @@ class NGramModel:
             math.isfinite(smoothing) and smoothing > 0
         ):
             raise ValueError(f"smoothing must be a finite number > 0, got {smoothing!r}")
-        sentences = [list(s) for s in sentences]
-        if not sentences:
-            raise ValueError("sentences must hold at least one sentence")
+        sentences = _check_sentences(sentences)
         if vocab is None:
-            vocab = [BOUNDARY, *sorted({w for s in sentences for w in s} - {BOUNDARY})]
+            vocab = [BOUNDARY, *sorted({w for s in sentences for w in s})]
+        if isinstance(vocab, (str, bytes)):
+            raise TypeError(f"vocab must be a sequence of word strings, not a single {type(vocab).__name__}")
         vocab = tuple(vocab)
+        for w in vocab:
+            if not isinstance(w, str):
+                raise TypeError(f"vocab must hold strings, got {w!r} ({type(w).__name__})")
         if not vocab or vocab[0] != BOUNDARY or len(set(vocab)) != len(vocab):
             raise ValueError(f"vocab must hold distinct strings with {BOUNDARY!r} first")
         self.n = int(n)
@@ -184,16 +224,17 @@ class MarkovChain:
     """First-order Markov chain: ``model(tokens)[i] = transition[tokens[i]]``.
 
     ``transition`` (V, V): row j is the next-token distribution after token j (each row a distribution
-    within 1e-6; nothing is renormalised). Attribute ``vocab_size`` (V).
+    within 1e-6; nothing is renormalised). Attributes ``transition`` (a read-only copy of the argument, so
+    later changes to the caller's array do not reach the model) and ``vocab_size`` (V).
     """
 
     def __init__(self, transition):
-        from specdec.sampling import _check_rows, _float_array
-
         transition = _float_array("transition", transition, 2)
         if transition.shape[0] != transition.shape[1]:
             raise ValueError(f"transition must be square (V, V), got shape {transition.shape}")
+        transition = transition.copy()  # validate and keep the same snapshot
         _check_rows("transition", transition)
+        transition.flags.writeable = False
         self.transition = transition
         self.vocab_size = transition.shape[1]
 
@@ -202,12 +243,18 @@ class MarkovChain:
         """The chain whose row j is ``weights`` rotated right by j (``weights`` a (V,) distribution).
 
         Every row is a permutation of the same vector, so any quantity that ignores token order -- such as
-        α against a uniform-noise :class:`MixtureDraft` -- is the same after every prefix.
+        β = Σ min(p_T, p_D) against a uniform-noise :class:`MixtureDraft` -- is the same after every prefix
+        (and so equals its expectation α). ``weights`` is validated like the constructor's ``transition``:
+        a floating-point array (ints and strings raise ``TypeError``), non-empty, a distribution.
         """
-        weights = np.asarray(weights, dtype=float)
-        if weights.ndim != 1:
-            raise ValueError(f"weights must be a (V,) distribution, got shape {weights.shape}")
-        return cls(np.stack([np.roll(weights, j) for j in range(weights.shape[0])]))
+        w = np.asarray(weights)
+        if w.dtype.kind != "f":
+            raise TypeError(f"weights must be a floating-point array, got dtype {w.dtype}")
+        if w.ndim != 1:
+            raise ValueError(f"weights must be a (V,) distribution, got shape {w.shape}")
+        w = _float_array("weights", w, 1)
+        _check_rows("weights", w)
+        return cls(np.stack([np.roll(w, j) for j in range(w.shape[0])]))
 
     def __call__(self, tokens) -> np.ndarray:
         """(L,) token ids -> (L, V)."""
@@ -220,35 +267,44 @@ class MarkovChain:
 class MixtureDraft:
     """Draft p_D = (1 − ε)·p_T + ε·noise, built from the target itself.
 
-    ``target``: a model with a ``vocab_size`` attribute. ``epsilon`` ε in [0, 1]. ``noise``: a (V,)
-    distribution, uniform by default. Row by row α = Σ min(p_T, p_D) = 1 − ε·TV(p_T, noise), so α falls
-    linearly from 1 at ε = 0. With noise disjoint from p_T's support α = 1 − ε exactly.
-    Attributes: ``target``, ``epsilon``, ``noise``, ``vocab_size``.
+    ``target``: a model with an int ``vocab_size`` attribute (V) whose output is (L, V). ``epsilon`` ε in
+    [0, 1]. ``noise``: a (V,) distribution, uniform by default. Row by row (after each prefix)
+    β = Σ min(p_T, p_D) = 1 − ε·TV(p_T, noise), so β, and with it α = E[β], falls linearly from 1 at
+    ε = 0. With noise disjoint from p_T's support β = 1 − ε exactly, after every prefix.
+    Attributes: ``target``, ``epsilon``, ``noise`` (a read-only copy), ``vocab_size``.
+    Calling it raises ``ValueError`` if the target returns a width other than its ``vocab_size``.
     """
 
     def __init__(self, target, epsilon: float, noise=None):
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon <= 1:
             raise ValueError(f"epsilon must be a number in [0, 1], got {epsilon!r}")
         V = getattr(target, "vocab_size", None)
-        if not isinstance(V, numbers.Integral) or V < 1:
-            raise TypeError("target must be a model with an int vocab_size attribute")
+        if isinstance(V, bool) or not isinstance(V, numbers.Integral):
+            raise TypeError(f"target must be a model with an int vocab_size attribute, got vocab_size={V!r}")
+        if V < 1:
+            raise ValueError(f"target.vocab_size must be >= 1, got {V!r}")
+        V = int(V)
         if noise is None:
             noise = np.full(V, 1.0 / V)
         else:
-            from specdec.sampling import _check_rows, _float_array
-
             noise = _float_array("noise", noise, 1)
             if noise.shape != (V,):
                 raise ValueError(f"noise must have shape (V,) = ({V},), got {noise.shape}")
+            noise = noise.copy()  # validate and keep the same snapshot
             _check_rows("noise", noise)
+        noise.flags.writeable = False
         self.target = target
         self.epsilon = float(epsilon)
         self.noise = noise
-        self.vocab_size = int(V)
+        self.vocab_size = V
 
     def __call__(self, tokens) -> np.ndarray:
         """(L,) token ids -> (L, V)."""
-        return (1.0 - self.epsilon) * self.target(tokens) + self.epsilon * self.noise  # (L, V)
+        p_T = np.asarray(self.target(tokens))
+        if p_T.ndim != 2 or p_T.shape[1] != self.vocab_size:
+            raise ValueError(f"target returned shape {p_T.shape}, expected (len(tokens), V) = (L, {self.vocab_size}) "
+                             f"to match its vocab_size={self.vocab_size}")
+        return (1.0 - self.epsilon) * p_T + self.epsilon * self.noise  # (L, V)
 
     def __repr__(self) -> str:
         return f"MixtureDraft({self.target!r}, epsilon={self.epsilon:g})"

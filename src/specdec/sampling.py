@@ -5,7 +5,9 @@ Notation (the site's unified notation, not the paper's letters):
 - ``p_T`` -- the target model's next-token distribution (Leviathan's p, from M_p).
 - ``p_D`` -- the draft model's next-token distribution (Leviathan's q, from the approximation M_q).
 - ``k`` -- drafted tokens per step (Leviathan's γ).
-- ``α`` -- acceptance rate, α = Σ_x min(p_T(x), p_D(x)) per prefix (Leviathan Theorem 3.5, Cor. 3.6).
+- ``β`` -- the acceptance probability after one fixed prefix, β = Σ_x min(p_T(x), p_D(x)) for that prefix's pair
+  of rows (Leviathan Definition 3.1, Theorem 3.5). :func:`acceptance_rate` computes it row by row.
+- ``α`` -- acceptance rate, α = E[β], the expectation of β over prefixes (Leviathan Corollary 3.6).
 - ``τ`` -- mean tokens emitted per target forward, the bonus / corrected token included.
 
 A *model* is any callable ``model(tokens) -> probs``: ``tokens`` a 1-D int array of length L, ``probs``
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,34 +76,42 @@ def _row_sums(rows: np.ndarray) -> np.ndarray:
     return np.add.reduce(rows, axis=-1, dtype=np.float64)
 
 
-def _check_rows(name: str, p: np.ndarray) -> None:
+def _check_rows(name: str, p: np.ndarray, *, row_offset: int = 0) -> None:
     """Every row ``p[..., :]`` is a distribution, or ValueError naming ``name`` and the first bad row.
 
     Two reductions per cache-sized block of rows: the row sums (an inf or NaN makes a sum non-finite),
     then the block minimum (a NaN or a negative entry fails ``>= 0``), which reads the block back from
     cache. Non-negative entries with finite row sums are all finite. So the array crosses memory once.
+    Infinities and NaN are reported by the ValueError alone (no RuntimeWarning from the arithmetic).
+    ``row_offset`` is added to the first index in the message, for ``p`` a slice of a larger array.
     """
     rows = p.reshape(-1, p.shape[-1])  # (R, V), a view for contiguous input
     step = max(1, _BLOCK_BYTES // (rows.shape[1] * rows.itemsize))
     sums = np.empty(rows.shape[0])  # (R,)
     non_negative = True
-    for start in range(0, rows.shape[0], step):  # blocks of rows, not sequences: ~1 per MiB
-        block = rows[start:start + step]
-        sums[start:start + step] = _row_sums(block)
-        non_negative &= bool(block.min() >= 0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, or a sum past the float range: caught below
+        for start in range(0, rows.shape[0], step):  # blocks of rows, not sequences: ~1 per MiB
+            block = rows[start:start + step]
+            sums[start:start + step] = _row_sums(block)
+            non_negative &= bool(block.min() >= 0)
     sums = sums.reshape(p.shape[:-1])
     if non_negative and bool(np.all(np.abs(sums - 1.0) <= ROW_SUM_TOL)):
         return
     # error path only: find the first offending row to name it
+
+    def shifted(where: tuple[int, ...]) -> tuple[int, ...]:
+        return (where[0] + row_offset, *where[1:]) if p.ndim > 1 else where
+
     bad_entry = ~(p >= 0)
     if bad_entry.any():
         where = tuple(int(i) for i in np.argwhere(bad_entry)[0])
         value = float(p[where])
         kind = "NaN" if math.isnan(value) else "negative"
-        raise ValueError(f"{name} is not a distribution: {kind} entry {value!r} at index {where}")
+        raise ValueError(f"{name} is not a distribution: {kind} entry {value!r} at index {shifted(where)}")
     where = tuple(int(i) for i in np.argwhere(~(np.abs(sums - 1.0) <= ROW_SUM_TOL))[0])
+    which = "it" if p.ndim == 1 else f"row {shifted(where)}"
     raise ValueError(
-        f"{name} is not a distribution: row {where} sums to {float(sums[where])!r}, "
+        f"{name} is not a distribution: {which} sums to {float(sums[where])!r}, "
         f"not 1 within {ROW_SUM_TOL:g} (rows are never renormalised for you)"
     )
 
@@ -132,10 +142,14 @@ def _check_sampling(temperature: object, top_p: object) -> tuple[float, float]:
 
 
 def _check_pair(p_target: object, p_draft: object) -> tuple[np.ndarray, np.ndarray]:
-    p_target = _float_array("p_target", p_target, np.ndim(p_target))
-    p_draft = _float_array("p_draft", p_draft, np.ndim(p_draft))
-    if p_target.ndim not in (1, 2):
-        raise ValueError(f"p_target must be (V,) or (n, V), got shape {p_target.shape}")
+    """Two distributions, or two stacks of them, of the same shape: (V,) or (n, V)."""
+    checked = []
+    for name, p in (("p_target", p_target), ("p_draft", p_draft)):
+        p = np.asarray(p)
+        if p.ndim not in (1, 2):
+            raise ValueError(f"{name} must be a (V,) row or an (n, V) array of rows, got shape {p.shape}")
+        checked.append(_float_array(name, p, p.ndim))
+    p_target, p_draft = checked
     if p_draft.shape != p_target.shape:
         raise ValueError(f"p_draft must have the shape of p_target {p_target.shape}, got {p_draft.shape}")
     _check_rows("p_target", p_target)
@@ -190,19 +204,38 @@ def _check_drafted(pd_x: np.ndarray) -> None:
 
 
 def acceptance_rate(p_target, p_draft):
-    """α = Σ_x min(p_T(x), p_D(x)) (Leviathan Theorem 3.5 / Corollary 3.6).
+    """β = Σ_x min(p_T(x), p_D(x)) for each pair of rows (Leviathan Definition 3.1, Theorem 3.5).
 
-    ``p_target``, ``p_draft``: (V,) -> a float; (n, V) -> an (n,) array, one α per row.
-    It equals 1 − total-variation distance between the two rows.
+    β is the probability that one draft drawn from the row ``p_draft`` is accepted against the row
+    ``p_target``: the acceptance probability after one fixed prefix. The paper's acceptance rate α is its
+    expectation over prefixes, α = E[β] (Corollary 3.6), so α of a pair of models is the mean of this
+    function over rows from many prefixes; for a single fixed pair of rows (or rows that all give the same
+    β) the two coincide. It equals 1 − the total-variation distance between the two rows.
+
+    ``p_target``, ``p_draft``: (V,) -> a float; (n, V) -> an (n,) array, one β per row. Any other number
+    of dimensions (a 0-d scalar included) raises ``ValueError``.
     """
     p_target, p_draft = _check_pair(p_target, p_draft)
-    alpha = np.minimum(p_target, p_draft).sum(axis=-1)  # (V,) -> () or (n, V) -> (n,)
-    return float(alpha) if alpha.ndim == 0 else alpha
+    beta = np.minimum(p_target, p_draft).sum(axis=-1)  # (V,) -> () or (n, V) -> (n,)
+    return float(beta) if beta.ndim == 0 else beta
 
 
-def _residual_weights(p_target: np.ndarray, p_draft: np.ndarray) -> np.ndarray:
-    """max(0, p_T − p_D), unnormalised (same shape as the inputs), computed as p_T − min(p_T, p_D)."""
-    return p_target - np.minimum(p_target, p_draft)
+def _residual_weights(p_target: np.ndarray, p_draft: np.ndarray, out: np.ndarray | None = None):
+    """The weights a rejected row resamples from: (..., V), (..., V) -> ((..., V), (...)) row masses.
+
+    max(0, p_T − p_D), unnormalised, computed as p_T − min(p_T, p_D) (into ``out`` when given, which may be
+    ``p_draft`` itself). A row with no residual mass (p_T ≤ p_D everywhere, so p_T == p_D for distributions)
+    cannot be rejected; it falls back to its p_T row instead of being all zeros. Returns the weights and the
+    residual mass of each row (1 − β; 0 on the fall-back rows). The only implementation of the residual:
+    :func:`residual`, :func:`verify` and :func:`verify_batch` all go through it.
+    """
+    w = np.minimum(p_target, p_draft, out=out)
+    np.subtract(p_target, w, out=w)
+    mass = w.sum(axis=-1)  # (...)
+    empty = ~(mass > 0)
+    if empty.any():
+        w[empty] = p_target[empty]
+    return w, mass
 
 
 def residual(p_target, p_draft):
@@ -212,19 +245,25 @@ def residual(p_target, p_draft):
     rejection cannot happen and the row of ``p_target`` is returned unchanged; never NaN.
     """
     p_target, p_draft = _check_pair(p_target, p_draft)
-    w = _residual_weights(p_target, p_draft)  # (..., V)
-    mass = w.sum(axis=-1, keepdims=True)  # (..., 1) = 1 − α of the row
-    safe = np.where(mass > 0, mass, 1.0)
-    return np.where(mass > 0, w / safe, p_target)
+    w, mass = _residual_weights(p_target, p_draft)  # (..., V), (...) mass = 1 − β of the row
+    return w / np.where(mass > 0, mass, 1.0)[..., None]  # fall-back rows hold p_T, divided by 1
+
+
+_TOP_P_TOL = 1e-12
+"""Top-p: a cumulative mass of at least ``top_p - _TOP_P_TOL`` counts as reaching ``top_p`` (summation rounding)."""
 
 
 def standardize(p, temperature: float = 1.0, top_p: float = 1.0):
     """Temperature then top-p (nucleus) applied to distributions, row-wise (Leviathan section 2.2).
 
     ``p`` (..., V), each row a distribution. ``temperature`` 0 gives the one-hot argmax (first index
-    on ties); otherwise p^(1/temperature), renormalised (computed in log space). ``top_p`` keeps the
-    smallest set of most probable tokens whose mass reaches ``top_p`` (stable order on ties) and
-    renormalises. Speculative sampling applies this to *both* p_T and p_D before the acceptance test.
+    on ties); otherwise p^(1/temperature), renormalised (computed in log space). A positive temperature so
+    small that 1/temperature overflows gives the argmax row too (spread evenly over tied maxima), never NaN.
+    ``top_p`` keeps the smallest set of most probable tokens whose mass reaches ``top_p`` (stable order on
+    ties) and renormalises; a cumulative mass within 1e-12 below ``top_p`` counts as reaching it, so rounding
+    in the sum (0.7 + 0.2 = 0.8999999999999999) does not keep an extra token. At least one token is kept.
+    Always returns a new array, never ``p`` itself (also at temperature 1 and top_p 1, where it is a copy).
+    Speculative sampling applies this to *both* p_T and p_D before the acceptance test.
     """
     temperature, top_p = _check_sampling(temperature, top_p)
     p = _float_array("p", p, max(np.ndim(p), 1))
@@ -233,17 +272,21 @@ def standardize(p, temperature: float = 1.0, top_p: float = 1.0):
 
 
 def _standardize(p: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """:func:`standardize` on rows already checked; a new array whatever the arguments."""
     if temperature == 1.0 and top_p == 1.0:
-        return p
+        return p.copy()
     if temperature == 0.0:
         q = np.zeros_like(p)  # (..., V)
         np.put_along_axis(q, p.argmax(axis=-1)[..., None], 1.0, axis=-1)
         return q
     if temperature != 1.0:
-        with np.errstate(divide="ignore"):
+        # log(0) = -inf is wanted; a tiny temperature overflows the division to -inf (also wanted), and if it
+        # rounds to 0 in p's dtype, 0/0 at the maxima is replaced by 0: the limit is the argmax row, never NaN
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             log_p = np.log(p)  # (..., V), -inf where p == 0
-        z = (log_p - log_p.max(axis=-1, keepdims=True)) / temperature  # <= 0, and 0 at the argmax
-        q = np.exp(z)
+            gap = log_p - log_p.max(axis=-1, keepdims=True)  # <= 0, and 0 at the maxima
+            z = np.where(gap == 0, 0.0, gap / temperature)
+        q = np.exp(z)  # 1 at the maxima, so every row sum is >= 1
         q /= q.sum(axis=-1, keepdims=True)
     else:
         q = p
@@ -252,8 +295,10 @@ def _standardize(p: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
         q_sorted = np.take_along_axis(q, order, axis=-1)
         mass = np.cumsum(q_sorted, axis=-1)  # (..., V)
         mass_before = np.concatenate([np.zeros_like(mass[..., :1]), mass[..., :-1]], axis=-1)  # exclusive
+        keep_sorted = mass_before < top_p - _TOP_P_TOL  # mass within _TOP_P_TOL of top_p has reached it
+        keep_sorted[..., 0] = True  # the most probable token is always kept
         keep = np.zeros(q.shape, dtype=bool)
-        np.put_along_axis(keep, order, mass_before < top_p, axis=-1)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
         q = np.where(keep, q, 0.0)
         q /= q.sum(axis=-1, keepdims=True)
     return q
@@ -320,11 +365,11 @@ def _last_token_weights(p_target: np.ndarray, p_draft: np.ndarray, n: np.ndarray
     B, k = p_draft.shape[:2]
     b = np.arange(B)
     pt_n = p_target[b, n]  # (B, V)
-    weights = p_draft[b, np.minimum(n, k - 1)]  # (B, V) a copy, turned into the residual in place:
-    np.minimum(pt_n, weights, out=weights)
-    np.subtract(pt_n, weights, out=weights)  # p_T − min(p_T, p_D) = max(0, p_T − p_D), as _residual_weights
-    use_target = (n == k) | ~(weights.sum(axis=1) > 0)  # (B,)
-    weights[use_target] = pt_n[use_target]
+    pd_n = p_draft[b, np.minimum(n, k - 1)]  # (B, V) a copy, turned into the residual in place
+    weights, _ = _residual_weights(pt_n, pd_n, out=pd_n)
+    bonus = n == k  # (B,) all accepted: row k of p_T, not a residual
+    if bonus.any():
+        weights[bonus] = pt_n[bonus]
     return weights
 
 
@@ -359,9 +404,7 @@ def _verify(p_target: np.ndarray, p_draft: np.ndarray, draft_tokens: np.ndarray,
             n = i
             break
     if n < k:
-        weights = _residual_weights(p_target[n], p_draft[n])  # (V,) p' = max(0, p_T − p_D), unnormalised
-        if not weights.sum() > 0:  # no residual mass: fall back to p_T (see residual())
-            weights = p_target[n]
+        weights, _ = _residual_weights(p_target[n], p_draft[n])  # (V,) max(0, p_T − p_D), or p_T if no mass
     else:
         weights = p_target[k]  # (V,) all accepted: the bonus token
     last = _sample(weights, rng)
@@ -426,31 +469,42 @@ class DecodeResult:
 class SpeculativeResult(DecodeResult):
     """A :class:`DecodeResult` plus the per-step record of speculative decoding.
 
-    ``k``: drafts per step. ``accepted_per_step``: accepted drafts of each step (one step = one target call).
+    ``k``: the most drafts per step. ``accepted_per_step``: accepted drafts of each step (one step = one
+    target call). ``drafted_per_step``: drafts of each step, min(k, tokens still needed), so k except
+    possibly in the last step; ``None`` (for a result built by hand) means k in every step.
+    ``draft_calls`` equals ``sum(drafted_per_step)``.
     """
 
     k: int
     accepted_per_step: list
+    drafted_per_step: list | None = field(default=None)
+
+    def _drafted(self) -> list:
+        return [self.k] * len(self.accepted_per_step) if self.drafted_per_step is None else self.drafted_per_step
 
     @property
     def tokens_per_target_call(self) -> float:
         """τ: mean tokens a step emitted (accepted drafts + the one corrected / bonus token).
 
-        Counts the tokens the sampler produced, including any it produced past ``max_new_tokens`` in the
-        last step; NaN when no step ran.
+        Counts the tokens the sampler produced, including the one it may produce past ``max_new_tokens``
+        in the last step (its bonus token); NaN when no step ran.
         """
         steps = len(self.accepted_per_step)
         return (sum(self.accepted_per_step) + steps) / steps if steps else math.nan
 
     @property
     def acceptance_rate(self) -> float:
-        """Accepted drafts over drafted tokens, (τ − 1) / k. NaN when no step ran.
+        """Accepted drafts / drafted tokens: ``sum(accepted_per_step) / sum(drafted_per_step)``, NaN when no
+        step ran. When every step drafted k tokens it is (τ − 1) / k.
 
-        Not an estimate of α: the drafts after a rejection are discarded untested, so with a constant α it
-        converges to (α − α^(k+1)) / ((1 − α)·k), which is below α.
+        This is **not** the acceptance rate α of Leviathan et al. (α = E[β], the per-draft acceptance
+        probability; see :func:`specdec.sampling.acceptance_rate` for β) and not an estimate of it: the
+        drafts after a rejection are discarded untested, so with a constant α a step of k drafts accepts
+        (α − α^(k+1)) / (1 − α) on average, and this ratio tends to (α − α^(k+1)) / ((1 − α)·k) < α.
+        The name is the project's; read it as "accepted over drafted".
         """
-        steps = len(self.accepted_per_step)
-        return sum(self.accepted_per_step) / (self.k * steps) if steps else math.nan
+        drafted = sum(self._drafted())
+        return sum(self.accepted_per_step) / drafted if drafted else math.nan
 
 
 def _check_prompt(prompt: object) -> np.ndarray:
@@ -464,18 +518,27 @@ def _check_prompt(prompt: object) -> np.ndarray:
     return prompt.astype(np.int64)
 
 
-def _call(model: Model, name: str, tokens: np.ndarray, V: int | None, rows: slice) -> np.ndarray:
-    """Call ``model`` on ``tokens``, check the (len(tokens), V) protocol, return the rows used, checked."""
+def _call(model: Model, name: str, tokens: np.ndarray, V: int | None, first_row: int) -> np.ndarray:
+    """Call ``model`` (the argument ``name``: target or draft) on ``tokens``, check the (len(tokens), V)
+    protocol, and return its rows ``first_row:``, each checked to be a distribution. Errors name the
+    argument, the expected and the actual shape, and the bad row as an index into the model's output."""
+    L = tokens.shape[0]
+    expected = f"({L}, V)" if V is None else f"({L}, {V})"
     out = np.asarray(model(tokens))
-    if out.ndim != 2 or out.shape[0] != tokens.shape[0] or out.shape[1] == 0:
-        raise ValueError(f"{name} must return a (len(tokens), V) = ({tokens.shape[0]}, V) array, got shape {out.shape}")
+    if out.ndim != 2 or out.shape[0] != L or out.shape[1] == 0:
+        raise ValueError(f"{name} must return a (len(tokens), V) = {expected} array for its {L} input tokens, "
+                         f"got shape {out.shape}")
     if V is not None and out.shape[1] != V:
-        raise ValueError(f"{name} returned V={out.shape[1]} columns, expected V={V}: draft and target must share "
-                         "a vocabulary")
+        raise ValueError(f"{name} returned V={out.shape[1]} columns (shape {out.shape}), expected V={V} (shape "
+                         f"{expected}): draft and target must share a vocabulary")
     if out.dtype.kind != "f":
         raise TypeError(f"{name} must return floating-point probabilities, got dtype {out.dtype}")
-    used = out[rows]
-    _check_rows(f"{name} output", used)
+    used = out[first_row:]
+    try:
+        _check_rows(f"{name} output", used, row_offset=first_row)
+    except ValueError as err:
+        raise ValueError(f"{err}; {name} returned shape {out.shape} for {L} input tokens (expected {expected}), "
+                         f"row i being the distribution after tokens[:i+1]") from None
     return used
 
 
@@ -497,7 +560,7 @@ def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, te
     tokens = prompt
     V = None
     for _ in range(max_new_tokens):
-        p_T = _call(target, "target", tokens, V, slice(-1, None))  # (1, V) last row
+        p_T = _call(target, "target", tokens, V, len(tokens) - 1)  # (1, V) last row
         if V is None:
             V = p_T.shape[1]
             _check_prompt_range(prompt, V)
@@ -510,10 +573,13 @@ def speculative_decode(target: Model, draft: Model, prompt, max_new_tokens: int,
                        temperature: float = 1.0, top_p: float = 1.0) -> SpeculativeResult:
     """Speculative decoding (Leviathan Algorithm 1, repeated): the output follows p_T exactly.
 
-    Each step drafts k tokens autoregressively from standardised p_D (k draft calls), scores the k + 1
-    prefixes with one target call, and keeps what :func:`verify` keeps (1 to k + 1 tokens). Temperature
-    and top-p standardise p_T and p_D *before* the acceptance test. The last step may produce more than
-    needed; the output is cut to ``max_new_tokens`` (a prefix of an exact sample is an exact sample).
+    Each step drafts j = min(k, tokens still needed) tokens autoregressively from standardised p_D (j draft
+    calls), scores the j + 1 prefixes with one target call, and keeps what :func:`verify` keeps (1 to j + 1
+    tokens). Each step is a whole step of Leviathan's Algorithm 1 with γ = j, so the output stays exact,
+    and no draft is made that could not be used: a huge k costs nothing when few tokens are needed.
+    Temperature and top-p standardise p_T and p_D *before* the acceptance test. The last step may produce
+    one token more than needed (its bonus token); the output is cut to ``max_new_tokens`` (a prefix of an
+    exact sample is an exact sample).
     """
     prompt = _check_prompt(prompt)
     max_new_tokens = _check_int("max_new_tokens", max_new_tokens, 0)
@@ -523,12 +589,14 @@ def speculative_decode(target: Model, draft: Model, prompt, max_new_tokens: int,
     tokens = prompt
     V = None
     accepted: list[int] = []
+    drafted: list[int] = []
     draft_calls = 0
     while len(tokens) - len(prompt) < max_new_tokens:
+        k_step = min(k, max_new_tokens - (len(tokens) - len(prompt)))  # never draft what cannot be used
         context = tokens
-        p_D = []  # k rows of (V,)
-        for _ in range(k):
-            q = _call(draft, "draft", context, V, slice(-1, None))[0]  # (V,)
+        p_D = []  # k_step rows of (V,)
+        for _ in range(k_step):
+            q = _call(draft, "draft", context, V, len(context) - 1)[0]  # (V,)
             draft_calls += 1
             if V is None:
                 V = q.shape[0]
@@ -536,11 +604,12 @@ def speculative_decode(target: Model, draft: Model, prompt, max_new_tokens: int,
             q = _standardize(q, temperature, top_p)
             p_D.append(q)
             context = np.append(context, _sample(q, rng))
-        p_D = np.stack(p_D)  # (k, V)
-        p_T = _call(target, "target", context, V, slice(len(tokens) - 1, None))  # (k+1, V)
+        p_D = np.stack(p_D)  # (k_step, V)
+        p_T = _call(target, "target", context, V, len(tokens) - 1)  # (k_step+1, V)
         p_T = _standardize(p_T, temperature, top_p)
         new, n = _verify(p_T, p_D, context[len(tokens):], rng)  # rows checked in _call
         accepted.append(n)
+        drafted.append(k_step)
         tokens = np.concatenate([tokens, new])
     return SpeculativeResult(tokens=tokens[len(prompt):len(prompt) + max_new_tokens], target_calls=len(accepted),
-                             draft_calls=draft_calls, k=k, accepted_per_step=accepted)
+                             draft_calls=draft_calls, k=k, accepted_per_step=accepted, drafted_per_step=drafted)
