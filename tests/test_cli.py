@@ -39,7 +39,9 @@ def test_roofline_json(capsys):
     assert data["forward_cost"]["bound"] == "compute"
     assert data["forward_cost"]["batch"] == 512
     assert data["hardware"]["bandwidth_bytes_per_s"] == 2039e9
-    assert data["compute_bound_batch"] == 163
+    # 160 since K and V are no longer counted twice (activations and KV write) and the gating is fused
+    # into the gate/up matmul: fewer activation bytes per position, so the ridge is crossed sooner.
+    assert data["compute_bound_batch"] == 160
     assert data["verification_cost_ratio"] is None
 
 
@@ -126,3 +128,83 @@ def test_python_dash_m_entry_point():
         check=True,
     )
     assert json.loads(proc.stdout)["walltime_speedup"] == pytest.approx(1.96)
+
+
+# -- one line, status 2, for every kind of bad input (review items 2 and 6) ----------------------
+
+HUGE = str(10**400)
+
+
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["roofline", "--batch", HUGE], "batch must be <= 9007199254740992"),
+        (["roofline", "--context", HUGE, "--json"], "context must be <= 9007199254740992"),
+        (["roofline", "--flops-efficiency", "1e-320", "--json"], "flops_efficiency out of range"),
+        (["roofline", "--bandwidth-efficiency", "1e-320"], "bandwidth_efficiency out of range"),
+        (["probe", "--seed", "-1"], "seed must be >= 0"),
+        (["probe", "--k", "100000"], "k must be <= 1023"),
+        (["probe", "--max-tokens", "1000000"], "max_tokens must be <= 1024"),
+        (["speedup", "--alpha", "0.8", "--k", "5", "--k-max", "100000000"], "k_max must be <= 65536"),
+        (["speedup", "--alpha", "0.8", "--k", HUGE], "k must be <= 65536"),
+        (["speedup", "--alpha", "0.8", "--k", "5", "--c-verify", "1e-320", "--json"], "c_verify is too close to 0"),
+        (["speedup", "--alpha", "0.8", "--k", "5", "--c-hat", "1e308", "--json"], "c_hat is too large"),
+    ],
+)
+def test_out_of_range_input_is_one_line_status_2(capsys, argv, pattern):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(f"specdec {argv[0]}: error: ")
+    assert pattern in err
+    assert len(err) < 300  # a 400-digit number is not echoed whole
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["speedup", "--alpha", "0.5", "--k", "2.5"], "--k"),
+        (["speedup", "--alpha", "x", "--k", "2"], "--alpha"),
+        (["roofline", "--batch", "1.5"], "--batch"),
+        (["probe", "--seed", "abc"], "--seed"),
+        (["speedup", "--k", "2"], "--alpha"),
+        (["frobnicate"], "COMMAND"),
+    ],
+)
+def test_parser_errors_are_one_line(capsys, argv, name):
+    # argparse used to print a usage block before the message: three lines, not one.
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "usage:" not in err
+    assert name in err and ": error: " in err
+
+
+def test_json_is_strict(capsys, monkeypatch):
+    # Every --json payload is strict JSON; a non-finite number is an error, never "Infinity".
+    code, out, _ = run(capsys, "speedup", "--alpha", "0.8", "--k", "5", "--json")
+    assert code == 0
+    json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON output"))
+    from specdec import cli
+
+    monkeypatch.setattr(cli.sp, "walltime_speedup", lambda *args: float("inf"))
+    code, out, err = run(capsys, "speedup", "--alpha", "0.8", "--k", "5", "--json")
+    assert code == 2 and out == "" and "Infinity" not in out
+
+
+def test_roofline_reads_its_search_limits_from_the_library(capsys, monkeypatch):
+    # The table used to hard-code batch 1 << 20 and "k = 65536".
+    from specdec import roofline as rl
+
+    monkeypatch.setattr(rl, "COMPUTE_BOUND_K_MAX", 8)
+    monkeypatch.setattr(rl, "COMPUTE_BOUND_MAX_BATCH", 16)
+    code, out, _ = run(capsys, "roofline", "--context", "1024")
+    assert code == 0
+    assert "never (up to k = 8)" in out
+    limit = rl.forward_cost("llama-2-7b", "h200", batch=16, context=1024).arithmetic_intensity
+    assert f"intensity levels off at {limit:.1f} FLOP/byte" in out
+    code, out, _ = run(capsys, "roofline", "--json")
+    data = json.loads(out)
+    assert data["compute_bound_k"] is None and data["compute_bound_batch"] is None

@@ -9,6 +9,12 @@ import numpy as np
 import pytest
 
 from specdec.probe import (
+    MAX_BUFFER_BYTES,
+    MAX_DIM,
+    MAX_MATMUL_N,
+    MAX_REPEATS,
+    MAX_TOKENS,
+    MIN_BANDWIDTH_BUFFER_BYTES,
     ProbeResult,
     format_probe,
     last_level_cache_bytes,
@@ -146,6 +152,84 @@ def test_measure_bad_input():
         measure_matmul_curve(8, 8, [1, 0])
     with pytest.raises(ValueError, match=r"^tokens must not be empty"):
         measure_matmul_curve(8, 8, [])
+
+
+# -- argument checks and limits (review items 2, 3 and 9) ----------------------------------------
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "abc", None, True])
+def test_seed_is_checked_and_named(seed):
+    # Used to reach numpy's SeedSequence, whose errors do not name the argument.
+    with pytest.raises(ValueError, match=r"^seed "):
+        run_probe(**{**SMALL, "seed": seed})
+
+
+def test_rng_is_checked_and_named():
+    for call in (
+        lambda rng: measure_bandwidth(1 << 18, repeats=1, rng=rng),
+        lambda rng: measure_matmul_flops(8, repeats=1, rng=rng),
+        lambda rng: measure_matmul_curve(8, 8, [1], repeats=1, rng=rng),
+    ):
+        for bad in (0, "rng", np.random.RandomState(0)):
+            with pytest.raises(ValueError, match=r"^rng must be a numpy.random.Generator or None"):
+                call(bad)
+
+
+def test_bandwidth_buffer_has_a_minimum_and_reports_what_was_measured():
+    # measure_bandwidth(1) used to time a 256-byte buffer.
+    for n in (1, 256, MIN_BANDWIDTH_BUFFER_BYTES - 1):
+        with pytest.raises(ValueError, match=rf"^n_bytes must be >= {MIN_BANDWIDTH_BUFFER_BYTES}"):
+            measure_bandwidth(n)
+    assert measure_bandwidth(MIN_BANDWIDTH_BUFFER_BYTES, repeats=1)["best"] > 0
+    # A request that is not a whole number of 4096-row fp32 buffers is rounded down, and the result
+    # reports the size actually measured, not the size requested.
+    r = run_probe(**{**SMALL, "bandwidth_buffer_bytes": (1 << 20) + 1000})
+    assert r.bandwidth_buffer_bytes == 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(k=10**5), "k"),
+        (dict(k=MAX_TOKENS), "k"),
+        (dict(max_tokens=10**6), "max_tokens"),
+        (dict(max_tokens=MAX_TOKENS + 1), "max_tokens"),
+        (dict(weight_bytes=MAX_BUFFER_BYTES + 1), "weight_bytes"),
+        (dict(bandwidth_buffer_bytes=2**40), "bandwidth_buffer_bytes"),
+        (dict(bandwidth_buffer_bytes=1000), "bandwidth_buffer_bytes"),
+        (dict(d_in=MAX_DIM + 1), "d_in"),
+        (dict(d_in=1, weight_bytes=MAX_BUFFER_BYTES), "d_in"),
+        (dict(matmul_n=MAX_MATMUL_N + 1), "matmul_n"),
+        (dict(repeats=MAX_REPEATS + 1), "repeats"),
+        (dict(quick="yes"), "quick"),
+        (dict(k=2.0), "k"),
+        (dict(alpha="0.8"), "alpha"),
+    ],
+)
+def test_limits_are_checked_before_anything_is_allocated(kwargs, name):
+    # k = 10**5 or a large max_tokens used to allocate several GB before failing or finishing.
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        run_probe(**{**SMALL, **kwargs})
+
+
+def test_measure_function_limits():
+    with pytest.raises(ValueError, match=r"^n_bytes must be <= "):
+        measure_bandwidth(MAX_BUFFER_BYTES + 1)
+    with pytest.raises(ValueError, match=r"^n must be <= "):
+        measure_matmul_flops(MAX_MATMUL_N + 1)
+    with pytest.raises(ValueError, match=r"^tokens must be <= "):
+        measure_matmul_curve(8, 8, [MAX_TOKENS + 1])
+    with pytest.raises(ValueError, match=r"^d_out "):
+        measure_matmul_curve(MAX_DIM, MAX_DIM, [1])
+    with pytest.raises(ValueError, match=r"^repeats must be <= "):
+        measure_matmul_flops(8, repeats=MAX_REPEATS + 1)
+
+
+def test_expected_tokens_is_documented_as_tau(result):
+    doc = " ".join(ProbeResult.__doc__.split())
+    assert "``expected_tokens`` is τ" in doc
+    assert "τ" in run_probe.__doc__
+    assert result.to_dict()["expected_tokens"] == result.expected_tokens  # the JSON key stays
 
 
 # -- bench/gpu_verify_cost.py: no GPU here, so exercise its control flow with a NumPy stand-in --------

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from specdec.roofline import (
+    COMPUTE_BOUND_K_MAX,
+    COMPUTE_BOUND_MAX_BATCH,
     DTYPE_BYTES,
     HARDWARE,
+    MAX_COUNT,
     MODELS,
     Hardware,
     ModelShape,
@@ -172,8 +179,12 @@ def test_sub_byte_weights_stay_fractional():
     odd = ModelShape("odd", 1, 3, 1, 1, 3, 5, 7, True, False, "test shape")
     assert odd.matmul_params == 87 and odd.norm_params == 9
     c = forward_cost(odd, "h200", weight_dtype="int4")
-    # 87 matmul weights at 0.5 bytes, 9 norm weights at 2 bytes (bf16), one 3-wide embedding row.
-    assert c.bytes_weights == 87 * 0.5 + 9 * 2 + 3 * 0.5
+    # 87 matmul weights at 0.5 bytes and 9 norm weights at 2 bytes (bf16). The table is tied, so the
+    # one read for the output head also serves the input row: no extra 3-wide row is charged.
+    assert c.bytes_weights == 87 * 0.5 + 9 * 2
+    # Untied, the input row is gathered from a separate table: one 3-wide row at 0.5 bytes.
+    untied = dataclasses.replace(odd, tied_embeddings=False)
+    assert forward_cost(untied, "h200", weight_dtype="int4").bytes_weights == 87 * 0.5 + 9 * 2 + 3 * 0.5
     # All weights plus K and V of one position (2 x 1 layer x 3 x 2 bytes): 73.5, not rounded.
     assert c.memory_required_bytes == 73.5
 
@@ -217,7 +228,7 @@ def test_compute_bound_k_is_the_crossover(key):
     ridge = HARDWARE[key].ridge_point(dtype)
     assert 0.95 * ridge < k + 1 < 1.15 * ridge
     # Before the crossover verification costs only the extra activation and KV-write bytes, about
-    # 4.8 MB per position against 13.2 GB of weights; well after it, every position costs compute.
+    # 3.6 MB per position against 13.2 GB of weights; well after it, every position costs compute.
     assert verification_cost_ratio("llama-2-7b", key, 15, weight_dtype=dtype) < 1.01
     assert verification_cost_ratio("llama-2-7b", key, k - 1, weight_dtype=dtype) < 1 + 0.0004 * k
     assert verification_cost_ratio("llama-2-7b", key, 4 * k, weight_dtype=dtype) > 3
@@ -301,3 +312,209 @@ def test_bad_presets_and_shapes():
         compute_bound_batch("llama-2-7b", "h200", max_batch=0)
     with pytest.raises(ValueError, match=r"^tokens"):
         matmul_cost(0, 8, 8, "h200")
+
+
+# -- plain Python types in the dataclasses (review item 1) ---------------------------------------
+
+
+def _shape_fields(m: ModelShape) -> dict:
+    return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)}
+
+
+def test_numpy_integer_shapes_are_stored_as_python_ints():
+    # np.int32 fields used to be kept as they were, so 70B's counts wrapped around silently
+    # (n_params 257,171,456 and negative FLOPs).
+    kw = _shape_fields(MODELS["llama-2-70b"])
+    for f in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "d_ffn", "vocab_size"):
+        kw[f] = np.int32(kw[f])
+    kw["published_params"] = np.float32(kw["published_params"])
+    m = ModelShape(**kw)
+    for f in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "d_ffn", "vocab_size"):
+        assert type(getattr(m, f)) is int
+    assert type(m.published_params) is float
+    assert m.n_params == 68_976_648_192
+    cost = forward_cost(m, "h200", batch=64, context=4096)
+    assert cost.flops > 0 and cost.flops == forward_cost("llama-2-70b", "h200", batch=64, context=4096).flops
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tied_embeddings", "no"),
+        ("tied_embeddings", 1),
+        ("tied_embeddings", None),
+        ("gated_ffn", "yes"),
+        ("gated_ffn", 0),
+        ("name", 7),
+        ("name", ""),
+        ("source", None),
+        ("source", b"bytes"),
+        ("d_model", 2**53 + 1),
+        ("d_model", np.float64(4096.0)),
+        ("published_params", math.inf),
+        ("published_params", "7e9"),
+    ],
+)
+def test_model_shape_refuses_wrong_types(field, value):
+    kw = {**_shape_fields(MODELS["llama-2-7b"]), field: value}
+    with pytest.raises(ValueError, match=rf"^{field} "):
+        ModelShape(**kw)
+
+
+def test_hardware_fields_are_checked_and_plain():
+    hw = Hardware(np.str_("x"), {np.str_("bf16"): np.float32(1e12)}, np.int64(10**9), np.float64(1e9), "test")
+    assert type(hw.name) is str
+    assert [type(key) for key in hw.peak_flops_per_s] == [str]
+    assert type(hw.peak_flops_per_s["bf16"]) is float
+    assert type(hw.bandwidth_bytes_per_s) is float and type(hw.memory_bytes) is float
+    with pytest.raises(ValueError, match=r"^source "):
+        Hardware("x", {"bf16": 1e12}, 1e12, 1e9, None)
+    with pytest.raises(ValueError, match=r"^name "):
+        Hardware(3, {"bf16": 1e12}, 1e12, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^peak_flops_per_s key: unknown dtype"):
+        Hardware("x", {("bf16",): 1e12}, 1e12, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^peak_flops_per_s\['bf16'\] "):
+        Hardware("x", {"bf16": True}, 1e12, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^memory_bytes "):
+        Hardware("x", {"bf16": 1e12}, 1e12, 10**400, "test")
+    # The ridge point of every dtype must be a finite positive number.
+    with pytest.raises(ValueError, match=r"^peak_flops_per_s\['bf16'\]: the ridge point"):
+        Hardware("x", {"bf16": 1e300}, 1e-100, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^compute_dtype: unknown dtype \['bf16'\]"):
+        HARDWARE["h200"].peak(["bf16"])
+
+
+# -- bounded counts and finite results (review item 2) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(batch=10**400), "batch"),
+        (dict(new_tokens=10**400), "new_tokens"),
+        (dict(context=MAX_COUNT + 1), "context"),
+        (dict(batch=np.uint64(2**63)), "batch"),
+    ],
+)
+def test_huge_counts_are_refused_with_a_value_error(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must be <= {MAX_COUNT}, got "):
+        forward_cost("llama-2-7b", "h200", **kwargs)
+
+
+def test_largest_counts_give_finite_results():
+    cost = forward_cost("llama-2-70b", "h200", batch=MAX_COUNT, new_tokens=MAX_COUNT, context=MAX_COUNT)
+    for value in cost.to_dict().values():
+        if isinstance(value, float):
+            assert math.isfinite(value)
+    with pytest.raises(ValueError, match=r"^k must be <= "):
+        verification_cost_ratio("llama-2-7b", "h200", MAX_COUNT)
+    with pytest.raises(ValueError, match=r"^k_max must be <= "):
+        compute_bound_k("llama-2-7b", "h200", k_max=10**400)
+    with pytest.raises(ValueError, match=r"^max_batch must be <= "):
+        compute_bound_batch("llama-2-7b", "h200", max_batch=10**400)
+    with pytest.raises(ValueError, match=r"^d_in must be <= "):
+        matmul_cost(1, 10**400, 8, "h200")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(flops_efficiency=1e-320), "flops_efficiency"),
+        (dict(bandwidth_efficiency=1e-320), "bandwidth_efficiency"),
+        (dict(flops_efficiency=5e-324), "flops_efficiency"),
+    ],
+)
+def test_results_that_would_not_be_finite_are_refused(kwargs, name):
+    # A subnormal efficiency used to give an infinite time (or divide by zero) without a word.
+    with pytest.raises(ValueError, match=rf"^{name} out of range"):
+        forward_cost("llama-2-7b", "h200", **kwargs)
+    with pytest.raises(ValueError, match=rf"^{name} out of range"):
+        matmul_cost(4, 1024, 1024, "h200", **kwargs)
+
+
+def test_absurd_hand_built_hardware_is_named():
+    slow = Hardware("slow", {"bf16": 1e-300}, 1e-300, 1e9, "test")
+    with pytest.raises(ValueError, match=r"^hardware out of range"):
+        forward_cost("llama-2-7b", slow)
+
+
+# -- byte counting (review item 5) ----------------------------------------------------------------
+
+
+def _direct_activation_bytes(m: ModelShape, positions: int, a_bytes: float) -> float:
+    d, q = m.d_model, m.n_heads * m.head_dim
+    per_layer = (
+        (d + q)  # one Q/K/V matmul: reads its input once, writes Q (K and V go to the cache)
+        + (q + d)  # output projection
+        + (d + m.d_ffn)  # gate/up (or up) matmul: reads its input once, writes the (gated) product
+        + (m.d_ffn + d)  # down projection
+    )
+    return positions * (m.n_layers * per_layer + d + m.vocab_size) * a_bytes  # + output head
+
+
+@pytest.mark.parametrize("key", list(MODELS))
+def test_activation_bytes_match_a_direct_count(key):
+    m = MODELS[key]
+    cost = forward_cost(m, "h200", batch=3, new_tokens=5, context=7)
+    assert cost.bytes_activations == pytest.approx(_direct_activation_bytes(m, 15, 2.0), rel=1e-12)
+
+
+def test_k_and_v_are_written_once():
+    # K and V used to be counted as outputs of the Q/K/V matmul *and* as KV-cache writes. Now only
+    # the cache write depends on the number of KV heads.
+    gqa = MODELS["llama-2-70b"]
+    mha = dataclasses.replace(gqa, n_kv_heads=gqa.n_heads)
+    a = forward_cost(gqa, "h200", new_tokens=5)
+    b = forward_cost(mha, "h200", new_tokens=5)
+    assert a.bytes_activations == b.bytes_activations
+    assert b.bytes_kv_write == 8 * a.bytes_kv_write
+    # In another KV dtype the write is priced in that dtype, and the activations do not change.
+    fp8 = forward_cost(gqa, "h200", new_tokens=5, kv_dtype="fp8")
+    assert fp8.bytes_kv_write == a.bytes_kv_write / 2
+    assert fp8.bytes_activations == a.bytes_activations
+
+
+def test_gated_and_plain_mlp_move_the_same_activations():
+    # Gate and up read their input once and the gating is fused: one d_ffn-wide output either way.
+    gated = MODELS["llama-2-7b"]
+    plain = dataclasses.replace(gated, gated_ffn=False)
+    assert forward_cost(gated, "h200").bytes_activations == forward_cost(plain, "h200").bytes_activations
+
+
+def test_embedding_rows_tied_and_untied():
+    tied = ModelShape("t", 1, 4, 1, 1, 4, 8, 10, True, False, "test shape")
+    untied = dataclasses.replace(tied, tied_embeddings=False)
+    assert tied.input_embedding_params == 0 and untied.input_embedding_params == 40
+    for m in (tied, untied):
+        assert m.n_params == m.matmul_params + m.input_embedding_params + m.norm_params
+    streamed = tied.matmul_params * 2 + tied.norm_params * 2
+    for batch in (1, 3):
+        assert forward_cost(tied, "h200", batch=batch).bytes_weights == streamed
+        assert forward_cost(untied, "h200", batch=batch).bytes_weights == streamed + batch * 4 * 2
+    # An untied table never costs more than its size: 10 rows, however many positions gather.
+    assert forward_cost(untied, "h200", batch=25).bytes_weights == streamed + 10 * 4 * 2
+    # Memory holds the input table only when it is separate.
+    assert forward_cost(untied, "h200").memory_required_bytes - forward_cost(tied, "h200").memory_required_bytes == 80
+
+
+# -- constants the command line reads (review item 6) --------------------------------------------
+
+
+def test_search_limits_are_module_constants():
+    assert inspect.signature(compute_bound_batch).parameters["max_batch"].default == COMPUTE_BOUND_MAX_BATCH
+    assert inspect.signature(compute_bound_k).parameters["k_max"].default == COMPUTE_BOUND_K_MAX
+    assert COMPUTE_BOUND_MAX_BATCH == 1 << 20 and COMPUTE_BOUND_K_MAX == 1 << 16
+
+
+# -- importable without NumPy (review item 8) ----------------------------------------------------
+
+
+def test_roofline_and_speedup_import_without_numpy():
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"  # any `import numpy` now raises ImportError
+        "import specdec.roofline as rl, specdec.speedup as sp\n"
+        "assert 'numpy' not in {m for m in sys.modules if sys.modules[m] is not None}\n"
+        "print(rl.forward_cost('llama-2-7b', 'h200').bound, sp.optimal_k(0.8, 0.02)[0])"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["memory", "11"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from specdec.speedup import expected_tokens_per_step, ops_increase, optimal_k, walltime_speedup
+from specdec.speedup import MAX_K, expected_tokens_per_step, ops_increase, optimal_k, walltime_speedup
 
 # Table 1 (section 3.5), c = ĉ = 0: (alpha, k, Operations, Speed), printed to 2 decimals.
 TABLE_1 = [
@@ -186,3 +186,60 @@ def test_other_functions_bad_input():
         optimal_k(0.5, -0.1)
     with pytest.raises(ValueError, match=r"^c_verify "):
         optimal_k(0.5, 0.1, c_verify=lambda k: 0.0)
+
+
+# -- limits and finite results (review items 2 and 4) --------------------------------------------
+
+
+@pytest.mark.parametrize("k", [10**400, MAX_K + 1, 2**64])
+def test_huge_k_is_a_value_error_naming_k(k):
+    # 0.5 ** (10**400 + 1) used to raise OverflowError.
+    for call in (
+        lambda: expected_tokens_per_step(0.5, k),
+        lambda: walltime_speedup(0.5, k, 0.1),
+        lambda: ops_increase(0.5, k, 0.1),
+    ):
+        with pytest.raises(ValueError, match=rf"^k must be <= {MAX_K}, got "):
+            call()
+
+
+def test_largest_k_is_accepted():
+    assert expected_tokens_per_step(0.5, MAX_K) == pytest.approx(2.0)
+    assert expected_tokens_per_step(1.0, MAX_K) == MAX_K + 1
+
+
+def test_k_max_is_capped():
+    # k_max = 10**8 used to run for minutes.
+    with pytest.raises(ValueError, match=rf"^k_max must be <= {MAX_K}, got 100000000"):
+        optimal_k(0.8, 0.02, k_max=10**8)
+    k, s = optimal_k(0.8, 0.02, k_max=MAX_K)
+    assert (k, s) == optimal_k(0.8, 0.02)
+
+
+@pytest.mark.parametrize("c_verify", [1e-320, 5e-324])
+def test_speedup_that_overflows_is_refused(c_verify):
+    # tau / 1e-320 used to come back as inf (printed as Infinity, which is not JSON).
+    with pytest.raises(ValueError, match=r"^c_verify is too close to 0"):
+        walltime_speedup(0.8, 5, 0.0, c_verify=c_verify)
+    with pytest.raises(ValueError, match=r"^c_verify "):
+        optimal_k(0.8, 0.0, k_max=4, c_verify=c_verify)
+    # A c large enough keeps the denominator away from 0, so the same c_verify is fine there.
+    assert math.isfinite(walltime_speedup(0.8, 5, 0.02, c_verify=c_verify))
+
+
+def test_ops_increase_that_overflows_is_refused():
+    with pytest.raises(ValueError, match=r"^c_hat is too large"):
+        ops_increase(0.5, 3, 1e308)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(alpha=10**400, k=3, c=0.0), "alpha"),
+        (dict(alpha=0.5, k=3, c=10**400), "c"),
+        (dict(alpha=0.5, k=3, c=0.0, c_verify=10**400), "c_verify"),
+    ],
+)
+def test_huge_integers_are_value_errors(kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        walltime_speedup(**kwargs)

@@ -7,9 +7,11 @@ Subcommands::
     specdec probe [--quick]
     specdec presets
 
-Every subcommand takes ``--help`` and ``--json`` (machine-readable output on stdout). Bad input
-(an unknown preset, α outside [0, 1], ...) prints one line naming the argument to stderr and exits
-with status 2.
+Every subcommand takes ``--help`` and ``--json`` (machine-readable output on stdout; strict JSON,
+never ``NaN`` or ``Infinity``). Bad input (an unknown preset, α outside [0, 1], a value that is not a
+number, a number beyond a documented limit such as ``--k-max`` above
+:data:`specdec.speedup.MAX_K`, ...) prints one line naming the argument to stderr and exits with
+status 2, whether argparse or the library refuses it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
+from specdec import _checks
 from specdec import roofline as rl
 from specdec import speedup as sp
 
@@ -53,8 +56,10 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
 
 
 def _emit_json(payload: dict[str, Any]) -> None:
-    json.dump(payload, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
+    # allow_nan=False: NaN and Infinity are not JSON. The library refuses inputs that would produce
+    # them, so this raising ValueError (reported as a one-line error) would be a bug caught late.
+    text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -78,9 +83,10 @@ def _cmd_roofline(args: argparse.Namespace) -> int:
     if args.new_tokens > 1:
         c_verify = rl.verification_cost_ratio(args.model, args.hardware, args.new_tokens - 1, **kw)
     kw_no_batch = {key: value for key, value in kw.items() if key != "batch"}
-    batch_star = rl.compute_bound_batch(args.model, args.hardware, **kw_no_batch)
-    k_star = rl.compute_bound_k(args.model, args.hardware, **kw)
-    saturated = rl.forward_cost(args.model, args.hardware, batch=1 << 20, **kw_no_batch)
+    max_batch, k_max = rl.COMPUTE_BOUND_MAX_BATCH, rl.COMPUTE_BOUND_K_MAX
+    batch_star = rl.compute_bound_batch(args.model, args.hardware, max_batch=max_batch, **kw_no_batch)
+    k_star = rl.compute_bound_k(args.model, args.hardware, k_max=k_max, **kw)
+    saturated = rl.forward_cost(args.model, args.hardware, batch=max_batch, **kw_no_batch)
 
     if args.json:
         _emit_json(
@@ -140,7 +146,7 @@ def _cmd_roofline(args: argparse.Namespace) -> int:
     rows.append(
         (
             f"verification compute-bound from k (batch {cost.batch})",
-            "never (up to k = 65536)" if k_star is None else str(k_star),
+            f"never (up to k = {k_max})" if k_star is None else str(k_star),
         )
     )
     print(f"roofline of one forward (Williams, Waterman & Patterson 2009)\n{_table(rows)}")
@@ -226,8 +232,20 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, ``specdec <command>: error: <message>``.
+
+    argparse's own ``error()`` prints the whole usage block first; the message it receives already
+    names the argument ("argument --k: invalid int value: '2.5'"). Subparsers are built with the same
+    class, so every subcommand behaves alike.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_checks.one_line(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="specdec",
         description="Speculative-decoding arithmetic: roofline of a decode step, Leviathan et al.'s "
         "speedup model, and a probe of this machine.",
@@ -275,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the optimal-k search applies the same value to every k)",
     )
     p.add_argument("--c-hat", type=float, default=None, help="draft/target ops ratio; prints Theorem 3.11")
-    p.add_argument("--k-max", type=int, default=64, help="largest k searched for the optimum (default 64)")
+    p.add_argument(
+        "--k-max", type=int, default=64, help=f"largest k searched for the optimum (default 64, at most {sp.MAX_K})"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_speedup)
 
@@ -308,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ValueError as exc:
-        print(f"specdec {args.command}: error: {exc}", file=sys.stderr)
+        print(f"specdec {args.command}: error: {_checks.one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` or similar: stop quietly
         sys.stderr.close()

@@ -35,10 +35,17 @@ from typing import Any
 
 import numpy as np
 
+from specdec import _checks
 from specdec.roofline import Hardware, matmul_cost
 from specdec.speedup import expected_tokens_per_step, walltime_speedup
 
 __all__ = [
+    "MAX_TOKENS",
+    "MAX_BUFFER_BYTES",
+    "MIN_BANDWIDTH_BUFFER_BYTES",
+    "MAX_MATMUL_N",
+    "MAX_DIM",
+    "MAX_REPEATS",
     "ProbeResult",
     "last_level_cache_bytes",
     "measure_bandwidth",
@@ -50,6 +57,23 @@ __all__ = [
 
 _MIB = 2**20
 _FALLBACK_LLC_BYTES = 32 * _MIB  # used for sizing only when the cache size cannot be read
+
+# Limits: the largest sizes the probe accepts, so that a typo cannot allocate many gigabytes or run
+# for minutes. Defaults derived from the cache size are capped at them; explicit values beyond them
+# raise ValueError naming the argument.
+
+#: Largest T of the sweep: ``max_tokens`` and ``k + 1`` may not exceed it.
+MAX_TOKENS = 1024
+#: Largest fp32 buffer in bytes: the bandwidth buffer (allocated twice, for the copy) and W.
+MAX_BUFFER_BYTES = 2**30
+#: Smallest bandwidth buffer in bytes; a smaller one measures caches and timer resolution.
+MIN_BANDWIDTH_BUFFER_BYTES = 2**16
+#: Largest side of the square matmul (three fp32 matrices of 256 MiB at the limit).
+MAX_MATMUL_N = 8192
+#: Largest ``d_in`` and ``d_out`` of the swept matmul.
+MAX_DIM = 65536
+#: Largest number of timed repeats.
+MAX_REPEATS = 100
 
 
 # ----------------------------------------------------------------------------------------------
@@ -117,27 +141,39 @@ def _best_time(fn: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+def _check_rng(rng: object) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator or None, got {_checks.show(rng)}")
+    return rng
+
+
+def _bandwidth_shape(n_bytes: int) -> tuple[int, int]:
+    """Rows and columns of the fp32 bandwidth buffer for a request of ``n_bytes`` (rounded down)."""
+    rows = 4096 if n_bytes >= 4 * 4096 * 64 else 64
+    return rows, max(1, n_bytes // (4 * rows))
 
 
 def measure_bandwidth(
     n_bytes: int, *, repeats: int = 5, rng: np.random.Generator | None = None
 ) -> dict[str, float]:
-    """Streaming bandwidth in bytes/s of three NumPy kernels over an fp32 buffer of ``n_bytes``.
+    """Streaming bandwidth in bytes/s of three NumPy kernels over an fp32 buffer of about ``n_bytes``.
+
+    The buffer is ``a[rows, cols]`` with ``rows`` 4096 (64 below 1 MiB), so ``n_bytes`` is rounded down
+    to a whole number of rows' worth (a multiple of 16 KiB, or of 256 bytes below 1 MiB); the rates
+    divide the bytes actually moved. ``n_bytes`` must lie in [:data:`MIN_BANDWIDTH_BUFFER_BYTES`,
+    :data:`MAX_BUFFER_BYTES`] and ``repeats`` in [1, :data:`MAX_REPEATS`].
 
     Returns ``{"copy": ..., "read": ..., "matvec": ..., "best": ...}``: ``copy`` is ``np.copyto``
     counted as read + write (as STREAM counts it, without write-allocate traffic), ``read`` a sum
     reduction, ``matvec`` a BLAS vector-matrix product ``v[1, rows] @ a[rows, cols]`` over the same
     bytes, ``best`` the largest.
     """
-    n_bytes = _check_positive_int("n_bytes", n_bytes)
-    repeats = _check_positive_int("repeats", repeats)
-    rng = np.random.default_rng(0) if rng is None else rng
-    rows = 4096 if n_bytes >= 4 * 4096 * 64 else 64
-    cols = max(1, n_bytes // (4 * rows))
+    n_bytes = _checks.integer("n_bytes", n_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES)
+    repeats = _checks.integer("repeats", repeats, 1, MAX_REPEATS)
+    rng = _check_rng(rng)
+    rows, cols = _bandwidth_shape(n_bytes)
     a = rng.random((rows, cols), dtype=np.float32)
     b = np.empty_like(a)
     v = rng.random((1, rows), dtype=np.float32)
@@ -155,10 +191,13 @@ def measure_bandwidth(
 
 
 def measure_matmul_flops(n: int, *, repeats: int = 3, rng: np.random.Generator | None = None) -> float:
-    """FLOP/s of an fp32 ``[n, n] @ [n, n]`` matmul (2 n^3 FLOPs), best of ``repeats``."""
-    n = _check_positive_int("n", n)
-    repeats = _check_positive_int("repeats", repeats)
-    rng = np.random.default_rng(0) if rng is None else rng
+    """FLOP/s of an fp32 ``[n, n] @ [n, n]`` matmul (2 n^3 FLOPs), best of ``repeats``.
+
+    ``n`` must lie in [1, :data:`MAX_MATMUL_N`] and ``repeats`` in [1, :data:`MAX_REPEATS`].
+    """
+    n = _checks.integer("n", n, 1, MAX_MATMUL_N)
+    repeats = _checks.integer("repeats", repeats, 1, MAX_REPEATS)
+    rng = _check_rng(rng)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     out = np.empty((n, n), dtype=np.float32)
@@ -173,14 +212,23 @@ def measure_matmul_curve(
     repeats: int = 5,
     rng: np.random.Generator | None = None,
 ) -> tuple[float, ...]:
-    """Best-of-``repeats`` seconds of fp32 ``x[T, d_in] @ W[d_in, d_out]`` for each T in ``tokens``."""
-    d_in = _check_positive_int("d_in", d_in)
-    d_out = _check_positive_int("d_out", d_out)
-    repeats = _check_positive_int("repeats", repeats)
-    ts = [_check_positive_int("tokens", t) for t in tokens]
+    """Best-of-``repeats`` seconds of fp32 ``x[T, d_in] @ W[d_in, d_out]`` for each T in ``tokens``.
+
+    ``d_in`` and ``d_out`` must lie in [1, :data:`MAX_DIM`] with W at most :data:`MAX_BUFFER_BYTES`,
+    every T in [1, :data:`MAX_TOKENS`], and ``repeats`` in [1, :data:`MAX_REPEATS`].
+    """
+    d_in = _checks.integer("d_in", d_in, 1, MAX_DIM)
+    d_out = _checks.integer("d_out", d_out, 1, MAX_DIM)
+    if 4 * d_in * d_out > MAX_BUFFER_BYTES:
+        raise ValueError(
+            f"d_out is too large for d_in={d_in}: W[{d_in}, {d_out}] in fp32 is {4 * d_in * d_out} bytes, "
+            f"more than MAX_BUFFER_BYTES = {MAX_BUFFER_BYTES}"
+        )
+    repeats = _checks.integer("repeats", repeats, 1, MAX_REPEATS)
+    ts = [_checks.integer("tokens", t, 1, MAX_TOKENS) for t in tokens]
     if not ts:
         raise ValueError("tokens must not be empty")
-    rng = np.random.default_rng(0) if rng is None else rng
+    rng = _check_rng(rng)
     w = rng.standard_normal((d_in, d_out), dtype=np.float32)
     times = []
     for t in ts:
@@ -197,7 +245,16 @@ def measure_matmul_curve(
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """Everything one probe run measured and predicted. Times in seconds, rates per second."""
+    """Everything one probe run measured and predicted. Times in seconds, rates per second.
+
+    ``bandwidth_buffer_bytes`` and ``weight_bytes`` are the sizes actually measured (after rounding
+    to whole rows or columns), not the sizes requested. ``expected_tokens`` is τ, the expected tokens
+    per target forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for
+    ``alpha`` and ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`; the field keeps its
+    name so that the JSON keys stay stable. ``speedup_theorem``, ``speedup_predicted`` and
+    ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the roofline's and the measured
+    t(k + 1) / t(1).
+    """
 
     machine: str
     numpy_version: str
@@ -256,33 +313,60 @@ def run_probe(
 ) -> ProbeResult:
     """Measure this machine and compare it with the roofline; a few seconds by default.
 
-    ``quick`` halves the buffer sizes and the repeats. ``weight_bytes`` (default: 4x the last-level
-    cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape is
-    ``[d_in, d_out]`` with d_out rounded up to a multiple of 64. T runs over the powers of two up to
-    ``max_tokens`` plus k + 1. ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to
-    evaluate (see :mod:`specdec.speedup`).
+    ``quick`` (a bool) halves the buffer sizes and the repeats. ``weight_bytes`` (default: 4x the
+    last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape
+    is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64 (down, if up would pass
+    :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to ``max_tokens`` plus k + 1.
+    ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to evaluate (see
+    :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
+    ``expected_tokens``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
 
-    Raises ``ValueError`` for invalid sizes or speculative-decoding parameters.
+    Limits, so that no argument can allocate many gigabytes or run for minutes: ``max_tokens`` and
+    k + 1 at most :data:`MAX_TOKENS`; ``weight_bytes`` at most :data:`MAX_BUFFER_BYTES`;
+    ``bandwidth_buffer_bytes`` in [:data:`MIN_BANDWIDTH_BUFFER_BYTES`, :data:`MAX_BUFFER_BYTES`];
+    ``d_in`` and the d_out it implies at most :data:`MAX_DIM`; ``matmul_n`` at most
+    :data:`MAX_MATMUL_N`; ``repeats`` at most :data:`MAX_REPEATS`. Defaults derived from the cache
+    size are capped at these limits.
+
+    Raises ``ValueError`` naming the argument for a size, seed or speculative-decoding parameter that
+    is not an integer (or number) in its range, before anything is measured.
     """
-    # Validate the speculative-decoding parameters before spending seconds measuring.
+    # Validate everything before spending seconds measuring (or gigabytes allocating).
+    quick = _checks.flag("quick", quick)
+    k = _checks.integer("k", k, 1, MAX_TOKENS - 1)  # T = k + 1 is a point of the sweep
     tau = expected_tokens_per_step(alpha, k)
     speedup_theorem = walltime_speedup(alpha, k, c)
-    max_tokens = _check_positive_int("max_tokens", max_tokens)
-    d_in = _check_positive_int("d_in", d_in)
+    alpha, c = float(alpha), float(c)  # both checked just above
+    seed = _checks.integer("seed", seed, 0, None)
+    max_tokens = _checks.integer("max_tokens", max_tokens, 1, MAX_TOKENS)
+    d_in = _checks.integer("d_in", d_in, 1, MAX_DIM)
     llc = last_level_cache_bytes()
     llc_for_sizing = llc if llc else _FALLBACK_LLC_BYTES
     factor = 2 if quick else 4
     if weight_bytes is None:
-        weight_bytes = max(factor * llc_for_sizing, (32 if quick else 64) * _MIB)
-    weight_bytes = _check_positive_int("weight_bytes", weight_bytes)
+        weight_bytes = min(max(factor * llc_for_sizing, (32 if quick else 64) * _MIB), MAX_BUFFER_BYTES)
+    weight_bytes = _checks.integer("weight_bytes", weight_bytes, 1, MAX_BUFFER_BYTES)
     if bandwidth_buffer_bytes is None:
-        bandwidth_buffer_bytes = max(factor * llc_for_sizing, (64 if quick else 128) * _MIB)
-    bandwidth_buffer_bytes = _check_positive_int("bandwidth_buffer_bytes", bandwidth_buffer_bytes)
-    matmul_n = _check_positive_int("matmul_n", matmul_n if matmul_n is not None else (1024 if quick else 2048))
-    repeats = _check_positive_int("repeats", repeats if repeats is not None else (3 if quick else 5))
+        bandwidth_buffer_bytes = min(max(factor * llc_for_sizing, (64 if quick else 128) * _MIB), MAX_BUFFER_BYTES)
+    bandwidth_buffer_bytes = _checks.integer(
+        "bandwidth_buffer_bytes", bandwidth_buffer_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES
+    )
+    if matmul_n is None:
+        matmul_n = 1024 if quick else 2048
+    matmul_n = _checks.integer("matmul_n", matmul_n, 1, MAX_MATMUL_N)
+    if repeats is None:
+        repeats = 3 if quick else 5
+    repeats = _checks.integer("repeats", repeats, 1, MAX_REPEATS)
 
-    d_out = max(64, math.ceil(weight_bytes / (4 * d_in) / 64) * 64)
-    tokens = sorted({2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens} | {int(k) + 1})
+    d_out = max(64, -(-weight_bytes // (4 * d_in * 64)) * 64)  # rounded up to a multiple of 64
+    if 4 * d_in * d_out > MAX_BUFFER_BYTES:
+        d_out -= 64  # rounded down instead, to stay within the limit
+    if d_out > MAX_DIM:
+        raise ValueError(
+            f"d_in is too small for weight_bytes={weight_bytes}: W[d_in={d_in}, d_out] would need d_out = "
+            f"{d_out} > {MAX_DIM} columns; raise d_in or lower weight_bytes"
+        )
+    tokens = sorted({2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens} | {k + 1})
 
     rng = np.random.default_rng(seed)
     bw = measure_bandwidth(bandwidth_buffer_bytes, repeats=repeats, rng=rng)
@@ -320,7 +404,7 @@ def run_probe(
     measured_ratios = tuple(t / times[0] for t in times)
     predicted_ratios = tuple(t / pred_times[0] for t in pred_times)
 
-    idx = tokens.index(int(k) + 1)
+    idx = tokens.index(k + 1)
     cv_pred, cv_meas = predicted_ratios[idx], measured_ratios[idx]
     candidates = [(t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(tokens, measured_ratios) if t >= 2]
     best = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
@@ -331,7 +415,7 @@ def run_probe(
         numpy_version=np.__version__,
         blas=_blas_name(),
         last_level_cache_bytes=llc,
-        bandwidth_buffer_bytes=bandwidth_buffer_bytes,
+        bandwidth_buffer_bytes=4 * math.prod(_bandwidth_shape(bandwidth_buffer_bytes)),
         copy_bandwidth_bytes_per_s=bw["copy"],
         read_bandwidth_bytes_per_s=bw["read"],
         matvec_bandwidth_bytes_per_s=bw["matvec"],
@@ -352,9 +436,9 @@ def run_probe(
         predicted_times_s=pred_times,
         predicted_ratios=predicted_ratios,
         predicted_bounds=tuple(p.bound for p in predicted),
-        alpha=float(alpha),
-        k=int(k),
-        c=float(c),
+        alpha=alpha,
+        k=k,
+        c=c,
         expected_tokens=tau,
         speedup_theorem=speedup_theorem,
         c_verify_predicted=cv_pred,

@@ -11,7 +11,8 @@ memory-bound, above it compute-bound.
 This module counts FLOPs and bytes for one forward of a decoder-only transformer (a
 :class:`ModelShape`) over ``new_tokens`` positions of ``batch`` sequences, each with ``context`` cached
 positions, and evaluates the roofline on a :class:`Hardware` preset. Everything is plain Python
-(``math`` only), so ``bench/gpu_verify_cost.py`` can import it on a machine without NumPy.
+(the standard library and the pure-Python ``specdec._checks``), so ``bench/gpu_verify_cost.py`` can
+import it on a machine without NumPy.
 
 Conventions: FLOPs count a multiply-add as 2; GB, TB and TFLOPS are decimal (10^9, 10^12) as vendors
 print them, GiB is 2^30; "dense" peaks are without 2:4 structured sparsity. Byte counts are floats,
@@ -21,14 +22,18 @@ so a 4-bit weight costs 0.5 bytes.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any
 
+from specdec import _checks
+
 __all__ = [
     "DTYPE_BYTES",
+    "MAX_COUNT",
+    "COMPUTE_BOUND_MAX_BATCH",
+    "COMPUTE_BOUND_K_MAX",
     "Hardware",
     "ModelShape",
     "ForwardCost",
@@ -52,40 +57,31 @@ DTYPE_BYTES: Mapping[str, float] = MappingProxyType(
 # Integer weight formats are weight-only quantisation by default: the matmuls run in bf16.
 _WEIGHT_ONLY_DTYPES = frozenset({"int8", "int4"})
 
+#: Largest ``batch``, ``new_tokens``, ``context``, matmul size and :class:`ModelShape` dimension accepted:
+#: 2^53, up to which every integer is an exact float. With every count bounded so, no FLOP or byte
+#: count can overflow a float (or raise ``OverflowError``).
+MAX_COUNT = _checks.MAX_EXACT_INT
+
+#: Default ``max_batch`` of :func:`compute_bound_batch`: the largest batch searched.
+COMPUTE_BOUND_MAX_BATCH = 1 << 20
+
+#: Default ``k_max`` of :func:`compute_bound_k`: the largest k searched.
+COMPUTE_BOUND_K_MAX = 1 << 16
+
 
 # ----------------------------------------------------------------------------------------------
 # validation helpers
 # ----------------------------------------------------------------------------------------------
 
 
-def _positive_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a positive real number, got {value!r}")
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return v
-
-
-def _int_at_least(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _efficiency(name: str, value: object) -> float:
-    v = _positive_real(name, value)
-    if v > 1.0:
-        raise ValueError(f"{name} is a fraction of the peak and must lie in (0, 1], got {value!r}")
-    return v
+def _count(name: str, value: object, minimum: int, maximum: int = MAX_COUNT) -> int:
+    return _checks.integer(name, value, minimum, maximum)
 
 
 def _dtype(name: str, value: object) -> str:
-    if value not in DTYPE_BYTES:
+    if not isinstance(value, str) or value not in DTYPE_BYTES:
         valid = ", ".join(DTYPE_BYTES)
-        raise ValueError(f"{name}: unknown dtype {value!r}; valid: {valid}")
+        raise ValueError(f"{name}: unknown dtype {_checks.show(value)}; valid: {valid}")
     return str(value)
 
 
@@ -101,6 +97,10 @@ class Hardware:
     ``peak_flops_per_s`` maps a compute dtype (a key of ``DTYPE_BYTES``) to the dense peak in FLOP/s;
     only dtypes whose peak is documented are present. ``bandwidth_bytes_per_s`` is the peak main-memory
     (HBM, GDDR or DRAM) bandwidth and ``memory_bytes`` its capacity.
+
+    ``name`` must be a non-empty string and ``source`` a string; every rate and capacity a finite
+    number > 0, stored as a plain ``float``, and every ridge point (peak / bandwidth) finite and > 0.
+    Anything else raises ``ValueError`` naming the field.
     """
 
     name: str
@@ -110,19 +110,25 @@ class Hardware:
     source: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+        # Stored as plain Python str and float, whatever str or number subclass was passed.
+        object.__setattr__(self, "name", _checks.text("name", self.name, empty=False))
         if not isinstance(self.peak_flops_per_s, Mapping) or not self.peak_flops_per_s:
             raise ValueError("peak_flops_per_s must be a non-empty mapping of dtype -> FLOP/s")
+        bandwidth = _checks.positive("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s)
         peaks = {}
         for dt, value in self.peak_flops_per_s.items():
-            _dtype("peak_flops_per_s key", dt)
-            peaks[dt] = _positive_real(f"peak_flops_per_s[{dt!r}]", value)
+            key = _dtype("peak_flops_per_s key", dt)
+            peaks[key] = _checks.positive(f"peak_flops_per_s[{key!r}]", value)
+            ridge = peaks[key] / bandwidth
+            if not (math.isfinite(ridge) and ridge > 0):
+                raise ValueError(
+                    f"peak_flops_per_s[{key!r}]: the ridge point {peaks[key]!r} / {bandwidth!r} FLOP/byte "
+                    "is not a finite positive number"
+                )
         object.__setattr__(self, "peak_flops_per_s", MappingProxyType(peaks))
-        object.__setattr__(
-            self, "bandwidth_bytes_per_s", _positive_real("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s)
-        )
-        object.__setattr__(self, "memory_bytes", _positive_real("memory_bytes", self.memory_bytes))
+        object.__setattr__(self, "bandwidth_bytes_per_s", bandwidth)
+        object.__setattr__(self, "memory_bytes", _checks.positive("memory_bytes", self.memory_bytes))
+        object.__setattr__(self, "source", _checks.text("source", self.source))
 
     def peak(self, compute_dtype: str) -> float:
         """Dense peak FLOP/s for ``compute_dtype``; ValueError if that dtype has no documented peak."""
@@ -260,6 +266,11 @@ class ModelShape:
     layers carry one weight vector of ``d_model`` each: two per layer and one final. No biases.
     ``published_params`` is the published parameter count, if there is one, for testing the derived
     :attr:`n_params`.
+
+    The dimensions must be integers in [1, :data:`MAX_COUNT`], ``tied_embeddings`` and ``gated_ffn``
+    ``True`` or ``False``, ``name`` a non-empty string and ``source`` a string; they are stored as
+    plain Python ``int``, ``bool`` and ``str`` whatever (NumPy) types were passed, so the counts are
+    exact. Anything else raises ``ValueError`` naming the field.
     """
 
     name: str
@@ -276,14 +287,20 @@ class ModelShape:
     published_params: float | None = None
 
     def __post_init__(self) -> None:
+        # Stored as plain Python int, bool, str and float: a NumPy integer (np.int32, say) would keep
+        # its fixed width and overflow silently in the parameter and FLOP counts.
+        object.__setattr__(self, "name", _checks.text("name", self.name, empty=False))
         for f in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "d_ffn", "vocab_size"):
-            _int_at_least(f, getattr(self, f), 1)
+            object.__setattr__(self, f, _count(f, getattr(self, f), 1))
         if self.n_heads % self.n_kv_heads:
             raise ValueError(
                 f"n_kv_heads must divide n_heads, got n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}"
             )
+        for f in ("tied_embeddings", "gated_ffn"):
+            object.__setattr__(self, f, _checks.flag(f, getattr(self, f)))
+        object.__setattr__(self, "source", _checks.text("source", self.source))
         if self.published_params is not None:
-            _positive_real("published_params", self.published_params)
+            object.__setattr__(self, "published_params", _checks.positive("published_params", self.published_params))
 
     # -- parameter counts ----------------------------------------------------------------------
 
@@ -312,11 +329,14 @@ class ModelShape:
         )
 
     @property
+    def input_embedding_params(self) -> int:
+        """Parameters of a separate input-embedding table: 0 if it is tied to the output head."""
+        return 0 if self.tied_embeddings else self.vocab_size * self.d_model
+
+    @property
     def n_params(self) -> int:
         """Total parameter count derived from the shape."""
-        embeddings = self.vocab_size * self.d_model * (1 if self.tied_embeddings else 2)
-        layers = self.n_layers * (self.attention_params_per_layer + self.ffn_params_per_layer)
-        return layers + self.norm_params + embeddings
+        return self.matmul_params + self.input_embedding_params + self.norm_params
 
     def kv_cache_bytes_per_token(self, kv_dtype: str = "bf16") -> float:
         """Bytes of K and V cached per token of one sequence, all layers."""
@@ -445,17 +465,44 @@ def get_model(name: str | ModelShape) -> ModelShape:
 # ----------------------------------------------------------------------------------------------
 
 
-def _roofline(flops: float, bytes_moved: float, peak: float, bandwidth: float) -> dict[str, Any]:
-    compute_time = flops / peak
-    memory_time = bytes_moved / bandwidth
-    return {
+def _roofline(
+    flops: float,
+    bytes_moved: float,
+    hw: Hardware,
+    compute_dtype: str,
+    flops_efficiency: object,
+    bandwidth_efficiency: object,
+) -> dict[str, Any]:
+    """Times, intensity, ridge and bound; ValueError naming the culprit if any of them is not finite."""
+    fe = _checks.fraction("flops_efficiency", flops_efficiency)
+    be = _checks.fraction("bandwidth_efficiency", bandwidth_efficiency)
+    peak = hw.peak(compute_dtype) * fe
+    bandwidth = hw.bandwidth_bytes_per_s * be
+    compute_time = flops / peak if peak > 0 else math.inf
+    memory_time = bytes_moved / bandwidth if bandwidth > 0 else math.inf
+    out = {
         "arithmetic_intensity": flops / bytes_moved,
-        "ridge_point": peak / bandwidth,
+        "ridge_point": peak / bandwidth if bandwidth > 0 else math.inf,
         "compute_time_s": compute_time,
         "memory_time_s": memory_time,
         "time_s": max(compute_time, memory_time),
         "bound": "compute" if compute_time > memory_time else "memory",
     }
+    # Counts are bounded (MAX_COUNT), so only extreme rates can push a result out of the float range:
+    # a tiny efficiency factor, or a hand-built Hardware with absurd peaks.
+    culprit = {
+        "compute_time_s": "flops_efficiency" if fe < 1 else "hardware",
+        "memory_time_s": "bandwidth_efficiency" if be < 1 else "hardware",
+        "ridge_point": "bandwidth_efficiency" if be < 1 else ("flops_efficiency" if fe < 1 else "hardware"),
+    }
+    given = {"flops_efficiency": fe, "bandwidth_efficiency": be, "hardware": hw.name}
+    for key, name in culprit.items():
+        if not (math.isfinite(out[key]) and out[key] > 0):
+            raise ValueError(
+                f"{name} out of range: the roofline's {key} is {out[key]!r}, not a finite positive number "
+                f"(got {name}={given[name]!r})"
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -524,11 +571,22 @@ def forward_cost(
     (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
     ``context + i`` earlier positions and itself).
 
-    Bytes (the least a forward can move): every weight streamed once (the input embedding table is
-    only gathered row by row, so an untied table costs its rows, not its size); the KV cache read once
-    for the ``context`` positions of every sequence; K and V written for the new positions; and
-    activations: each weight matrix reads its input and writes its output once in ``compute_dtype``
-    (element-wise operations assumed fused).
+    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
+    share an input, is one matmul kernel and everything else is fused into those kernels:
+
+    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
+      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
+      row, so it costs one row per position (at most the whole table), not its size; a tied table is
+      streamed once, for the output head, and that one read also serves the input rows.
+    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
+      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
+    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
+      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
+      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
+      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
+      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
+      attention's own reads of Q and of the new K and V, and its write of the output that the output
+      projection reads, are not counted beyond the matmul traffic above.
 
     ``weight_dtype`` sets the bytes per weight; ``compute_dtype`` (default: the weight dtype, or bf16
     for int8/int4 weight-only quantisation) picks the hardware peak and the activation size;
@@ -539,24 +597,23 @@ def forward_cost(
     compares it with one device's capacity. Nothing is sharded.
 
     Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a
-    verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer >= 1, ``context`` not
-    an integer >= 0, or an efficiency outside (0, 1].
+    verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer in [1,
+    :data:`MAX_COUNT`], ``context`` not an integer in [0, :data:`MAX_COUNT`], an efficiency outside
+    (0, 1], or rates so extreme that a time or rate of the result is not a finite positive number.
     """
     m = get_model(model)
     hw = get_hardware(hardware)
-    B = _int_at_least("batch", batch, 1)
-    T = _int_at_least("new_tokens", new_tokens, 1)
-    C = _int_at_least("context", context, 0)
+    B = _count("batch", batch, 1)
+    T = _count("new_tokens", new_tokens, 1)
+    C = _count("context", context, 0)
     wdt = _dtype("weight_dtype", weight_dtype)
     cdt = _dtype("compute_dtype", compute_dtype if compute_dtype is not None else _default_compute_dtype(wdt))
     kdt = _dtype("kv_dtype", kv_dtype if kv_dtype is not None else cdt)
-    peak = hw.peak(cdt) * _efficiency("flops_efficiency", flops_efficiency)
-    bandwidth = hw.bandwidth_bytes_per_s * _efficiency("bandwidth_efficiency", bandwidth_efficiency)
+    hw.peak(cdt)  # an unverified compute dtype is reported before the efficiencies are checked
 
     w_bytes, a_bytes = DTYPE_BYTES[wdt], DTYPE_BYTES[cdt]
     positions = B * T
     d, q_dim = m.d_model, m.n_heads * m.head_dim
-    kv_dim = m.n_kv_heads * m.head_dim
 
     # FLOPs
     flops_matmul = 2.0 * positions * m.matmul_params
@@ -565,21 +622,23 @@ def forward_cost(
     flops = flops_matmul + flops_attention
 
     # Bytes
-    streamed_matmul_params = m.matmul_params  # layers + output head (the tied table counts here once)
-    bytes_weights = streamed_matmul_params * w_bytes + m.norm_params * a_bytes + positions * d * w_bytes
+    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
+    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
     kv_per_token = m.kv_cache_bytes_per_token(kdt)
     bytes_kv_read = B * C * kv_per_token
     bytes_kv_write = positions * kv_per_token
-    ffn_act = (d + 2 * m.d_ffn + m.d_ffn + d) if m.gated_ffn else (d + m.d_ffn + m.d_ffn + d)
-    act_per_position = m.n_layers * ((d + q_dim + 2 * kv_dim) + (q_dim + d) + ffn_act) + (d + m.vocab_size)
+    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
+    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
+    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
     bytes_activations = positions * act_per_position * a_bytes
     total_bytes = bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations
 
-    roof = _roofline(flops, total_bytes, peak, bandwidth)
-    embed_params = m.n_params - m.matmul_params - m.norm_params  # input table if untied, else 0
-    memory_required = (
-        (m.matmul_params + embed_params) * w_bytes + m.norm_params * a_bytes + B * (C + T) * kv_per_token
-    )
+    roof = _roofline(flops, total_bytes, hw, cdt, flops_efficiency, bandwidth_efficiency)
+    tokens_per_s = positions / roof["time_s"]
+    if not math.isfinite(tokens_per_s):
+        raise ValueError(f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)")
+    weights_stored = m.matmul_params + m.input_embedding_params
+    memory_required = weights_stored * w_bytes + m.norm_params * a_bytes + B * (C + T) * kv_per_token
     return ForwardCost(
         model=m.name,
         hardware=hw.name,
@@ -597,7 +656,7 @@ def forward_cost(
         bytes_kv_write=bytes_kv_write,
         bytes_activations=bytes_activations,
         bytes=total_bytes,
-        tokens_per_s=positions / roof["time_s"],
+        tokens_per_s=tokens_per_s,
         memory_required_bytes=memory_required,
         fits_in_memory=memory_required <= hw.memory_bytes,
         **roof,
@@ -642,17 +701,15 @@ def matmul_cost(
     :mod:`specdec.probe` and ``bench/gpu_verify_cost.py`` time.
     """
     hw = get_hardware(hardware)
-    t = _int_at_least("tokens", tokens, 1)
-    di = _int_at_least("d_in", d_in, 1)
-    do = _int_at_least("d_out", d_out, 1)
+    t = _count("tokens", tokens, 1)
+    di = _count("d_in", d_in, 1)
+    do = _count("d_out", d_out, 1)
     dt = _dtype("dtype", dtype)
-    peak = hw.peak(dt) * _efficiency("flops_efficiency", flops_efficiency)
-    bandwidth = hw.bandwidth_bytes_per_s * _efficiency("bandwidth_efficiency", bandwidth_efficiency)
+    hw.peak(dt)  # an unverified dtype is reported before the efficiencies are checked
     flops = 2.0 * t * di * do
     nbytes = (di * do + t * di + t * do) * DTYPE_BYTES[dt]
-    return MatmulCost(
-        tokens=t, d_in=di, d_out=do, dtype=dt, flops=flops, bytes=nbytes, **_roofline(flops, nbytes, peak, bandwidth)
-    )
+    roof = _roofline(flops, nbytes, hw, dt, flops_efficiency, bandwidth_efficiency)
+    return MatmulCost(tokens=t, d_in=di, d_out=do, dtype=dt, flops=flops, bytes=nbytes, **roof)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -668,9 +725,10 @@ def verification_cost_ratio(model: str | ModelShape, hardware: str | Hardware, k
     Theorem 3.8 in :func:`specdec.speedup.walltime_speedup`. While the (k + 1)-position forward stays
     memory-bound the ratio is close to 1: verification is nearly free.
 
-    Raises ``ValueError`` if ``k`` is not an integer >= 1 or ``kw`` contains ``new_tokens``.
+    Raises ``ValueError`` if ``k`` is not an integer in [1, :data:`MAX_COUNT` − 1] or ``kw`` contains
+    ``new_tokens``.
     """
-    kk = _int_at_least("k", k, 1)
+    kk = _count("k", k, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:
         raise ValueError("new_tokens: set by verification_cost_ratio (k + 1 and 1); do not pass it")
     return forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s / forward_cost(
@@ -703,32 +761,34 @@ def _first_true(predicate: Any, lo: int, hi: int) -> int | None:
 
 
 def compute_bound_batch(
-    model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = 1 << 20, **kw: Any
+    model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = COMPUTE_BOUND_MAX_BATCH, **kw: Any
 ) -> int | None:
     """Smallest batch at which the forward (default: one decode step) becomes compute-bound.
 
     ``kw`` goes to :func:`forward_cost` (``context``, ``new_tokens``, dtypes, efficiencies). Returns
     ``None`` if the forward is still memory-bound at ``max_batch``: with a long context the KV cache,
     which is read once per sequence, grows with the batch just as the FLOPs do, so the intensity
-    levels off below the ridge and no batch makes decode compute-bound.
+    levels off below the ridge and no batch makes decode compute-bound. ``max_batch`` defaults to
+    :data:`COMPUTE_BOUND_MAX_BATCH` and may be at most :data:`MAX_COUNT`.
     """
-    mb = _int_at_least("max_batch", max_batch, 1)
+    mb = _count("max_batch", max_batch, 1)
     if "batch" in kw:
         raise ValueError("batch: searched by compute_bound_batch; do not pass it")
     return _first_true(lambda b: forward_cost(model, hardware, batch=b, **kw).bound == "compute", 1, mb)
 
 
 def compute_bound_k(
-    model: str | ModelShape, hardware: str | Hardware, *, k_max: int = 1 << 16, **kw: Any
+    model: str | ModelShape, hardware: str | Hardware, *, k_max: int = COMPUTE_BOUND_K_MAX, **kw: Any
 ) -> int | None:
     """Smallest k for which the forward verifying k + 1 positions is compute-bound.
 
     For every smaller k the verification forward is memory-bound, costs about as much as a one-token
     decode step, and so is nearly free; from this k on each extra drafted token adds compute time.
     ``kw`` goes to :func:`forward_cost` (``batch``, ``context``, dtypes, efficiencies). Returns ``None``
-    if even k = ``k_max`` is memory-bound.
+    if even k = ``k_max`` is memory-bound. ``k_max`` defaults to :data:`COMPUTE_BOUND_K_MAX` and may be
+    at most :data:`MAX_COUNT` − 1.
     """
-    km = _int_at_least("k_max", k_max, 1)
+    km = _count("k_max", k_max, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:
         raise ValueError("new_tokens: searched by compute_bound_k; do not pass it")
     return _first_true(

@@ -13,16 +13,20 @@ Notation (the site's unified notation, not the paper's letters):
 
 In Leviathan et al., M_p is the *target* model and M_q the draft; here they are ``p_T`` and ``p_D``.
 All functions are small, pure and take plain Python numbers; bad input raises ``ValueError`` naming
-the argument and the rule it broke. Nothing is clipped.
+the argument and the rule it broke: α outside [0, 1], k not an integer in [1, :data:`MAX_K`], a
+negative or non-finite cost, or costs so small that the result would not be a finite number.
+Nothing is clipped.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
+from specdec import _checks
+
 __all__ = [
+    "MAX_K",
     "expected_tokens_per_step",
     "walltime_speedup",
     "ops_increase",
@@ -30,50 +34,14 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------------------------
-# validation helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def _real(name: str, value: object) -> float:
-    """``value`` as a finite float, or ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    out = float(value)
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
-
-
-def _check_alpha(alpha: object) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise ValueError(f"alpha must be a real number in [0, 1], got {alpha!r}")
-    a = float(alpha)
-    if not 0.0 <= a <= 1.0:  # NaN fails this test too
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
-    return a
+#: Largest k any function here accepts, and the largest ``k_max`` of :func:`optimal_k` (which
+#: evaluates every k up to it). Far beyond any useful draft length; it keeps α^(k+1) and the search
+#: cheap and finite.
+MAX_K = 1 << 16
 
 
 def _check_k(k: object, name: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= 1, got {k!r}")
-    if k < 1:
-        raise ValueError(f"{name} must be >= 1, got {k!r}")
-    return int(k)
-
-
-def _check_nonneg(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return v
-
-
-def _check_positive(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return v
+    return _checks.integer(name, k, 1, MAX_K)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -89,9 +57,10 @@ def expected_tokens_per_step(alpha: float, k: int) -> float:
     target always contributes (the correction or the bonus token), so it is the model's prediction of
     τ, the mean tokens per target forward: 1 for α = 0, exactly k + 1 for α = 1.
 
-    Raises ``ValueError`` if ``alpha`` is outside [0, 1] or ``k`` is not an integer >= 1.
+    Raises ``ValueError`` if ``alpha`` is outside [0, 1] or ``k`` is not an integer in
+    [1, :data:`MAX_K`].
     """
-    a = _check_alpha(alpha)
+    a = _checks.probability("alpha", alpha)
     kk = _check_k(k)
     if a == 1.0:
         return float(kk + 1)
@@ -112,13 +81,22 @@ def walltime_speedup(alpha: float, k: int, c: float, c_verify: float = 1.0) -> f
 
         E[tokens] / (k·c + c_verify)
 
-    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``k`` not an integer >= 1, ``c`` < 0, or
-    ``c_verify`` <= 0.
+    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``k`` not an integer in [1, :data:`MAX_K`],
+    ``c`` < 0 or not finite, ``c_verify`` <= 0 or not finite, or a ``c_verify`` so close to 0 that
+    the speedup overflows to infinity.
     """
     tokens = expected_tokens_per_step(alpha, k)
-    cc = _check_nonneg("c", c)
-    cv = _check_positive("c_verify", c_verify)
-    return tokens / (int(k) * cc + cv)
+    kk = _check_k(k)
+    cc = _checks.nonnegative("c", c)
+    cv = _checks.positive("c_verify", c_verify)
+    denominator = kk * cc + cv  # >= c_verify, so only a tiny c_verify can overflow the quotient
+    speedup = tokens / denominator
+    if not math.isfinite(speedup):
+        raise ValueError(
+            f"c_verify is too close to 0: E[tokens] / (k·c + c_verify) = {tokens!r} / {denominator!r} "
+            f"is not finite, got c_verify={c_verify!r}"
+        )
+    return speedup
 
 
 def ops_increase(alpha: float, k: int, c_hat: float) -> float:
@@ -127,12 +105,16 @@ def ops_increase(alpha: float, k: int, c_hat: float) -> float:
     (1 − α)(k·ĉ + k + 1) / (1 − α^(k+1)), written here as (k·ĉ + k + 1) / E[tokens] so that α = 1
     gives the limit (k·ĉ + k + 1) / (k + 1) instead of 0/0.
 
-    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``k`` not an integer >= 1, or ``c_hat`` < 0.
+    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``k`` not an integer in [1, :data:`MAX_K`],
+    or ``c_hat`` < 0, not finite, or so large that the result overflows to infinity.
     """
     tokens = expected_tokens_per_step(alpha, k)
-    ch = _check_nonneg("c_hat", c_hat)
-    kk = int(k)
-    return (kk * ch + kk + 1) / tokens
+    kk = _check_k(k)
+    ch = _checks.nonnegative("c_hat", c_hat)
+    increase = (kk * ch + kk + 1) / tokens
+    if not math.isfinite(increase):
+        raise ValueError(f"c_hat is too large: (k·c_hat + k + 1) / E[tokens] is not finite, got c_hat={c_hat!r}")
+    return increase
 
 
 def optimal_k(
@@ -149,11 +131,14 @@ def optimal_k(
     Ties go to the smallest k. A result of ``(k, s)`` with ``s < 1`` means speculation does not pay
     for any k in range (Corollary 3.9: some k helps whenever α > c and ``c_verify`` = 1).
 
-    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``c`` < 0, ``k_max`` not an integer >= 1, or
-    a ``c_verify`` value <= 0.
+    ``k_max`` may be at most :data:`MAX_K`, which bounds the search to a fraction of a second with a
+    constant ``c_verify`` (a callable ``c_verify`` costs what it costs, once per k).
+
+    Raises ``ValueError`` for ``alpha`` outside [0, 1], ``c`` < 0, ``k_max`` not an integer in
+    [1, :data:`MAX_K`], or a ``c_verify`` value that :func:`walltime_speedup` refuses.
     """
-    a = _check_alpha(alpha)
-    cc = _check_nonneg("c", c)
+    a = _checks.probability("alpha", alpha)
+    cc = _checks.nonnegative("c", c)
     km = _check_k(k_max, "k_max")
     best_k, best_s = 0, -math.inf
     for kk in range(1, km + 1):
