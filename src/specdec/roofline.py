@@ -241,14 +241,19 @@ HARDWARE: Mapping[str, Hardware] = MappingProxyType(
 )
 
 
-def get_hardware(name: str | Hardware) -> Hardware:
-    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
-    if isinstance(name, Hardware):
+def _preset(kind: str, table: Mapping[str, Any], cls: type, name: object) -> Any:
+    """``table[name]``, an instance of ``cls`` passing through, or ValueError listing the valid names."""
+    if isinstance(name, cls):
         return name
     try:
-        return HARDWARE[name]
+        return table[name]
     except (KeyError, TypeError):
-        raise ValueError(f"hardware: unknown preset {name!r}; valid: {', '.join(HARDWARE)}") from None
+        raise ValueError(f"{kind}: unknown preset {name!r}; valid: {', '.join(table)}") from None
+
+
+def get_hardware(name: str | Hardware) -> Hardware:
+    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
+    return _preset("hardware", HARDWARE, Hardware, name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -452,12 +457,7 @@ MODELS: Mapping[str, ModelShape] = MappingProxyType(
 
 def get_model(name: str | ModelShape) -> ModelShape:
     """The :class:`ModelShape` preset called ``name`` (a ``ModelShape`` passes through)."""
-    if isinstance(name, ModelShape):
-        return name
-    try:
-        return MODELS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"model: unknown preset {name!r}; valid: {', '.join(MODELS)}") from None
+    return _preset("model", MODELS, ModelShape, name)
 
 
 # ----------------------------------------------------------------------------------------------
