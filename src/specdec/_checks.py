@@ -1,10 +1,13 @@
-"""Argument checks shared by :mod:`specdec.speedup`, :mod:`specdec.roofline`, :mod:`specdec.probe` and
-the command line.
+"""Scalar argument checks shared by :mod:`specdec.speedup`, :mod:`specdec.roofline`, :mod:`specdec.probe`,
+:mod:`specdec.sampling`, :mod:`specdec.models` and the command line.
 
 Pure Python (``math`` and ``numbers`` only), so :mod:`specdec.roofline` stays importable without NumPy.
 Every check returns the value as a plain Python ``int``, ``float``, ``bool`` or ``str`` (a NumPy
 scalar is converted, so it cannot overflow later) or raises ``ValueError`` whose message starts with
-the argument's name and states the rule it broke. ``bool`` is never accepted as a number.
+the argument's name and states the rule it broke. ``bool`` is never accepted as a number. The numeric
+checks take ``type_error``, the exception class for a value of the wrong type (``ValueError`` unless a
+caller, such as :mod:`specdec.sampling`, documents ``TypeError``); a value out of range is always a
+``ValueError``.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MAX_EXACT_INT) -> int:
+def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MAX_EXACT_INT, *,
+            type_error: type[Exception] = ValueError) -> int:
     """``value`` as a plain ``int`` in [``minimum``, ``maximum``] (no upper bound for ``None``)."""
     rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer {rule}, got {show(value)}")
+        raise type_error(f"{name} must be an integer {rule}, got {show(value)}")
     v = int(value)
     if v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {show(value)}")
@@ -48,22 +52,28 @@ def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MA
     return v
 
 
-def real(name: str, value: object) -> float:
-    """``value`` as a finite ``float``."""
+def _as_float(name: str, value: object, rule: str, type_error: type[Exception]) -> float:
+    """A real ``value`` as a ``float`` (``inf`` for an integer beyond the float range), else ``type_error``
+    saying it must be a real number ``rule``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {show(value)}")
+        raise type_error(f"{name} must be a real number{rule}, got {show(value)}")
     try:
-        out = float(value)
+        return float(value)
     except OverflowError:  # an integer beyond the float range
-        raise ValueError(f"{name} must be finite, got {show(value)}") from None
+        return math.inf
+
+
+def real(name: str, value: object, *, type_error: type[Exception] = ValueError) -> float:
+    """``value`` as a finite ``float``."""
+    out = _as_float(name, value, "", type_error)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {show(value)}")
     return out
 
 
-def nonnegative(name: str, value: object) -> float:
+def nonnegative(name: str, value: object, *, type_error: type[Exception] = ValueError) -> float:
     """A finite ``float`` >= 0."""
-    v = real(name, value)
+    v = real(name, value, type_error=type_error)
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {show(value)}")
     return v
@@ -77,16 +87,12 @@ def positive(name: str, value: object) -> float:
     return v
 
 
-def probability(name: str, value: object) -> float:
-    """A ``float`` in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number in [0, 1], got {show(value)}")
-    try:
-        v = float(value)
-    except OverflowError:  # an integer beyond the float range
-        v = math.inf
-    if not 0.0 <= v <= 1.0:  # NaN fails this test too
-        raise ValueError(f"{name} must lie in [0, 1], got {show(value)}")
+def probability(name: str, value: object, *, zero: bool = True, type_error: type[Exception] = ValueError) -> float:
+    """A ``float`` in [0, 1], or in (0, 1] for ``zero=False``."""
+    interval = "[0, 1]" if zero else "(0, 1]"
+    v = _as_float(name, value, f" in {interval}", type_error)
+    if not (0.0 <= v <= 1.0 if zero else 0.0 < v <= 1.0):  # NaN fails this test too
+        raise ValueError(f"{name} must lie in {interval}, got {show(value)}")
     return v
 
 

@@ -23,12 +23,12 @@ Standard toy target and drafts::
 
 from __future__ import annotations
 
-import math
 import numbers
 from importlib import resources
 
 import numpy as np
 
+from specdec import _checks
 from specdec.sampling import _check_rows, _float_array
 
 __all__ = [
@@ -125,12 +125,8 @@ class NGramModel:
     """
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"n must be an int >= 1, got {n!r}")
-        if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
-            math.isfinite(smoothing) and smoothing > 0
-        ):
-            raise ValueError(f"smoothing must be a finite number > 0, got {smoothing!r}")
+        n = _checks.integer("n", n, 1, None)
+        smoothing = _checks.positive("smoothing", smoothing)
         sentences = _check_sentences(sentences)
         if vocab is None:
             vocab = [BOUNDARY, *sorted({w for s in sentences for w in s})]
@@ -142,8 +138,8 @@ class NGramModel:
                 raise TypeError(f"vocab must hold strings, got {w!r} ({type(w).__name__})")
         if not vocab or vocab[0] != BOUNDARY or len(set(vocab)) != len(vocab):
             raise ValueError(f"vocab must hold distinct strings with {BOUNDARY!r} first")
-        self.n = int(n)
-        self.smoothing = float(smoothing)
+        self.n = n
+        self.smoothing = smoothing
         self.vocab = vocab
         self.vocab_size = len(vocab)
         self._index = {w: i for i, w in enumerate(vocab)}
@@ -276,14 +272,11 @@ class MixtureDraft:
     """
 
     def __init__(self, target, epsilon: float, noise=None):
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not 0 <= epsilon <= 1:
-            raise ValueError(f"epsilon must be a number in [0, 1], got {epsilon!r}")
+        epsilon = _checks.probability("epsilon", epsilon)
         V = getattr(target, "vocab_size", None)
         if isinstance(V, bool) or not isinstance(V, numbers.Integral):
             raise TypeError(f"target must be a model with an int vocab_size attribute, got vocab_size={V!r}")
-        if V < 1:
-            raise ValueError(f"target.vocab_size must be >= 1, got {V!r}")
-        V = int(V)
+        V = _checks.integer("target.vocab_size", V, 1, None)
         if noise is None:
             noise = np.full(V, 1.0 / V)
         else:
@@ -294,7 +287,7 @@ class MixtureDraft:
             _check_rows("noise", noise)
         noise.flags.writeable = False
         self.target = target
-        self.epsilon = float(epsilon)
+        self.epsilon = epsilon
         self.noise = noise
         self.vocab_size = V
 

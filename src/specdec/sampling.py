@@ -23,11 +23,12 @@ an operation: ``norm(max(0, p_T - p_D))`` and temperature / top-p (Leviathan sec
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from specdec import _checks
 
 __all__ = [
     "ROW_SUM_TOL",
@@ -122,23 +123,14 @@ def _check_rng(rng: object) -> None:
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    """A plain ``int`` >= ``minimum`` (no upper bound); ``TypeError`` for a non-integer, as documented here."""
+    return _checks.integer(name, value, minimum, None, type_error=TypeError)
 
 
 def _check_sampling(temperature: object, top_p: object) -> tuple[float, float]:
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-        raise TypeError(f"temperature must be a real number >= 0, got {temperature!r}")
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise ValueError(f"temperature must be finite and >= 0 (0 means greedy), got {temperature!r}")
-    if isinstance(top_p, bool) or not isinstance(top_p, numbers.Real):
-        raise TypeError(f"top_p must be a real number in (0, 1], got {top_p!r}")
-    if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must lie in (0, 1], got {top_p!r}")
-    return float(temperature), float(top_p)
+    """Temperature a finite float >= 0 (0 means greedy), top_p a float in (0, 1]; ``TypeError`` for a non-number."""
+    return (_checks.nonnegative("temperature", temperature, type_error=TypeError),
+            _checks.probability("top_p", top_p, zero=False, type_error=TypeError))
 
 
 def _check_pair(p_target: object, p_draft: object) -> tuple[np.ndarray, np.ndarray]:
