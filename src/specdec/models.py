@@ -75,26 +75,25 @@ def _check_tokens(tokens: object, V: int) -> np.ndarray:
     return tokens
 
 
+def _as_list(name: str, value: object, of: str, hint: str) -> list:
+    """``value`` as a list, or TypeError naming ``name``: a lone str/bytes is not a sequence of ``of``."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of {of} ({hint}), not a single {type(value).__name__}: "
+                        f"{value[:40]!r}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of {of}, got {type(value).__name__}") from None
+
+
 def _check_sentences(sentences: object) -> list[list[str]]:
     """``sentences`` as a list of lists of word strings, or TypeError / ValueError naming ``sentences``."""
-    if isinstance(sentences, (str, bytes)):
-        raise TypeError(f"sentences must be a sequence of sentences (each a sequence of word strings), not a single "
-                        f"{type(sentences).__name__}: {sentences[:40]!r}; e.g. [tokenize(text)]")
-    try:
-        sentences = list(sentences)
-    except TypeError:
-        raise TypeError(f"sentences must be a sequence of sentences, got {type(sentences).__name__}") from None
+    sentences = _as_list("sentences", sentences, "sentences", "each a sequence of word strings, e.g. [tokenize(text)]")
     if not sentences:
         raise ValueError("sentences must hold at least one sentence")
     out = []
     for i, s in enumerate(sentences):
-        if isinstance(s, (str, bytes)):
-            raise TypeError(f"sentences[{i}] must be a sequence of word strings, not a {type(s).__name__} "
-                            f"({s[:40]!r}); split it first, e.g. with tokenize()")
-        try:
-            words = list(s)
-        except TypeError:
-            raise TypeError(f"sentences[{i}] must be a sequence of word strings, got {type(s).__name__}") from None
+        words = _as_list(f"sentences[{i}]", s, "word strings", "split it first, e.g. with tokenize()")
         for j, w in enumerate(words):
             if not isinstance(w, str):
                 raise TypeError(f"sentences[{i}][{j}] must be a word string, got {w!r} ({type(w).__name__})")
