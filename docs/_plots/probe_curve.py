@@ -1,4 +1,4 @@
-"""The recorded CPU probe run: measured t(T)/t(1) against the roofline's (built with the docs)."""
+"""The recorded CPU probe run: measured t(n)/t(1) against the roofline's (built with the docs)."""
 
 import json
 import sys
@@ -22,8 +22,8 @@ ax.axhline(1.0, color=_style.GREY, lw=0.8, ls=":")
 ax.set_xscale("log", base=2)
 ax.set_xticks(run["tokens"], [str(t) for t in run["tokens"]])
 ax.minorticks_off()
-ax.set_xlabel("T (token positions in x[T, d] @ W)")
-ax.set_ylabel("t(T) / t(1)")
-ax.set_title(f"x[T, {run['d_in']}] @ W[{run['d_in']}, {run['d_out']}], fp32, NumPy {run['numpy_version']}")
+ax.set_xlabel("n (token positions in x[n, d] @ W)")
+ax.set_ylabel("t(n) / t(1)")
+ax.set_title(f"x[n, {run['d_in']}] @ W[{run['d_in']}, {run['d_out']}], fp32, NumPy {run['numpy_version']}")
 ax.grid(True)
 ax.legend(loc="upper left")
