@@ -354,82 +354,38 @@ class ModelShape:
         return out
 
 
-_LLAMA2_SOURCE = (
-    "Llama 2: Touvron et al., 'Llama 2: Open Foundation and Fine-Tuned Chat Models', arXiv "
-    "2307.09288 (July 2023). Shape from the config.json of meta-llama/{repo}: {detail}. Modelled "
-    "with a gated three-matrix (SwiGLU-style) MLP, two norm weight vectors per layer plus a final "
-    "one, and no biases; with these the derived parameter count matches the published size"
-)
+def _llama2(size: str, *, n_layers: int, d_model: int, n_heads: int, n_kv_heads: int, d_ffn: int,
+            published_params: float, note: str = "") -> ModelShape:
+    """A Llama 2 preset; its source quotes the config.json values it was built from (no second copy)."""
+    gqa = " (grouped-query attention)" if n_kv_heads < n_heads else ""
+    return ModelShape(
+        name=f"llama-2-{size}", n_layers=n_layers, d_model=d_model, n_heads=n_heads, n_kv_heads=n_kv_heads,
+        head_dim=d_model // n_heads, d_ffn=d_ffn, vocab_size=32000, tied_embeddings=False, gated_ffn=True,
+        published_params=published_params,
+        source=(
+            "Llama 2: Touvron et al., 'Llama 2: Open Foundation and Fine-Tuned Chat Models', arXiv "
+            f"2307.09288 (July 2023). Shape from the config.json of meta-llama/Llama-2-{size}-hf: "
+            f"hidden_size {d_model}, intermediate_size {d_ffn}, num_attention_heads {n_heads}, "
+            f"num_key_value_heads {n_kv_heads}{gqa}, num_hidden_layers {n_layers}, vocab_size 32000, "
+            "tie_word_embeddings false. Modelled with a gated three-matrix (SwiGLU-style) MLP, two norm "
+            "weight vectors per layer plus a final one, and no biases; with these the derived parameter "
+            f"count matches the published size, taken as {published_params / 1e9:.3g}B parameters{note}"
+        ),
+    )
+
 
 #: Model-shape presets. The Llama 2 rows are published shapes; ``grammar-tutor`` is an assumption.
 MODELS: Mapping[str, ModelShape] = MappingProxyType(
     {
-        "llama-2-7b": ModelShape(
-            name="llama-2-7b",
-            n_layers=32,
-            d_model=4096,
-            n_heads=32,
-            n_kv_heads=32,
-            head_dim=128,
-            d_ffn=11008,
-            vocab_size=32000,
-            tied_embeddings=False,
-            gated_ffn=True,
-            published_params=6.74e9,
-            source=_LLAMA2_SOURCE.format(
-                repo="Llama-2-7b-hf",
-                detail=(
-                    "hidden_size 4096, intermediate_size 11008, num_attention_heads 32, "
-                    "num_key_value_heads 32, num_hidden_layers 32, vocab_size 32000, "
-                    "tie_word_embeddings false"
-                ),
-            )
-            + ". Same shape as Vicuna-7B v1.3 (a LLaMA-7B fine-tune), the Spec-Bench target. "
-            "Published size taken as 6.74B parameters",
+        "llama-2-7b": _llama2(
+            "7b", n_layers=32, d_model=4096, n_heads=32, n_kv_heads=32, d_ffn=11008, published_params=6.74e9,
+            note=". Vicuna-7B v1.3, the Spec-Bench target, is assumed to share this shape",
         ),
-        "llama-2-13b": ModelShape(
-            name="llama-2-13b",
-            n_layers=40,
-            d_model=5120,
-            n_heads=40,
-            n_kv_heads=40,
-            head_dim=128,
-            d_ffn=13824,
-            vocab_size=32000,
-            tied_embeddings=False,
-            gated_ffn=True,
-            published_params=13.0e9,
-            source=_LLAMA2_SOURCE.format(
-                repo="Llama-2-13b-hf",
-                detail=(
-                    "hidden_size 5120, intermediate_size 13824, num_attention_heads 40, "
-                    "num_key_value_heads 40, num_hidden_layers 40, vocab_size 32000, "
-                    "tie_word_embeddings false"
-                ),
-            )
-            + ". Published size taken as 13.0B parameters",
+        "llama-2-13b": _llama2(
+            "13b", n_layers=40, d_model=5120, n_heads=40, n_kv_heads=40, d_ffn=13824, published_params=13.0e9,
         ),
-        "llama-2-70b": ModelShape(
-            name="llama-2-70b",
-            n_layers=80,
-            d_model=8192,
-            n_heads=64,
-            n_kv_heads=8,
-            head_dim=128,
-            d_ffn=28672,
-            vocab_size=32000,
-            tied_embeddings=False,
-            gated_ffn=True,
-            published_params=69.0e9,
-            source=_LLAMA2_SOURCE.format(
-                repo="Llama-2-70b-hf",
-                detail=(
-                    "hidden_size 8192, intermediate_size 28672, num_attention_heads 64, "
-                    "num_key_value_heads 8 (grouped-query attention), num_hidden_layers 80, "
-                    "vocab_size 32000, tie_word_embeddings false"
-                ),
-            )
-            + ". Published size taken as 69.0B parameters",
+        "llama-2-70b": _llama2(
+            "70b", n_layers=80, d_model=8192, n_heads=64, n_kv_heads=8, d_ffn=28672, published_params=69.0e9,
         ),
         "grammar-tutor": ModelShape(
             name="grammar-tutor",
