@@ -40,7 +40,7 @@ nitpicky = True
 # --- MyST -------------------------------------------------------------------------------------
 # ```mermaid and ```pycon fences (what GitHub renders and highlights) become Sphinx directives, so
 # the same Markdown file reads well on GitHub and runs on the site.
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "alert"]
 myst_fence_as_directive = ["mermaid", "pycon"]
 myst_heading_anchors = 3
 
@@ -77,6 +77,7 @@ html_theme = "furo"
 html_title = "specdec: speculative decoding, computed"
 html_static_path = ["docs/_static"]
 html_css_files = ["specdec.css"]
+html_js_files = ["specdec.js"]
 html_show_sourcelink = True
 html_copy_source = True
 
