@@ -59,7 +59,10 @@ MERMAID_VERSION = "11.12.1"
 mermaid_version = MERMAID_VERSION
 mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
 # Diagrams keep their natural size (no fixed 500 px box), shrinking only to fit the column.
-mermaid_init_config = {"startOnLoad": False, "flowchart": {"useMaxWidth": False}}
+mermaid_init_config = {
+    "startOnLoad": False,
+    "flowchart": {"useMaxWidth": False, "nodeSpacing": 24, "rankSpacing": 36},
+}
 mermaid_height = "auto"
 mermaid_width = "100%"
 mermaid_d3_zoom = False

@@ -204,3 +204,214 @@ def test_diagrams_follow_the_dark_theme(html_build: Build, site_url: str, browse
     dark = page.evaluate(fill)
     page.close()
     assert light and dark and light != dark, f"{rel}: node fill {light!r} in light mode, {dark!r} in dark mode"
+
+
+# --- Layout: legible at 1,400 px and at 390 px, light and dark -------------------------------------
+WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
+SURVEY = "experiments/36-speculative-survey"
+MIN_DIAGRAM_TEXT_PX = 12.0
+MAX_DIAGRAM_HEIGHT_PX = 900.0
+MAX_MATRIX_COLUMNS = 7
+MAX_CALLOUT_WORDS = 250
+MIN_CONTRAST = 4.5
+
+OVERFLOW_JS = """() => {
+  // Content that sticks out of the page, or of furo's content column, without sitting in a
+  // scroll container of its own (a table wrapper, a code box, a formula, a diagram).
+  const vw = document.documentElement.clientWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > vw + 1)
+    out.push(`page is ${document.documentElement.scrollWidth}px wide in a ${vw}px viewport`);
+  for (const sel of ['.content']) {
+    const el = document.querySelector(sel);
+    if (el && el.scrollWidth > el.clientWidth + 1)
+      out.push(`${sel} overflows: ${el.scrollWidth}px of content in ${el.clientWidth}px`);
+  }
+  return out;
+}"""
+
+
+def _open(context, url: str, width: int, height: int, theme: str = "light"):
+    page, foreign, errors = render_page(context, url)
+    page.set_viewport_size({"width": width, "height": height})
+    if theme == "dark":
+        light_fill = page.evaluate(_NODE_FILL_JS)
+        page.evaluate("document.body.dataset.theme = 'dark'")
+        if light_fill is not None:
+            page.wait_for_function(f"(light) => {{ const f = ({_NODE_FILL_JS})(); return f !== null && f !== light; }}",
+                                   arg=light_fill, timeout=RENDER_TIMEOUT_MS)
+    page.evaluate("window.dispatchEvent(new Event('resize'))")
+    page.wait_for_timeout(200)
+    return page
+
+
+_NODE_FILL_JS = "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');" \
+                " return r ? getComputedStyle(r).fill : null; }"
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_no_page_overflows_sideways(html_build: Build, site_url: str, browser_context, width: str):
+    """At 1,400 px and at 390 px nothing is wider than the viewport except inside a scroll container."""
+    w, h = WIDTHS[width]
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", w, h)
+        problems += [f"{rel} at {w}px: {p}" for p in page.evaluate(OVERFLOW_JS)]
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+MATRIX_JS = """() => {
+  const section = document.getElementById('comparison-matrix');
+  const table = section && section.querySelector('table');
+  if (!table) return null;
+  const wrapper = table.closest('.table-wrapper');
+  wrapper.scrollLeft = wrapper.scrollWidth;             // scrolled to the far right
+  const w = wrapper.getBoundingClientRect();
+  const first = [...table.querySelectorAll('tr')].map(tr => tr.cells[0].getBoundingClientRect());
+  const visible = first.every(r => r.left >= w.left - 1 && r.right <= w.right + 1);
+  const cue = wrapper.scrollWidth > wrapper.clientWidth + 1
+    ? !!(wrapper.previousElementSibling && wrapper.previousElementSibling.classList.contains('scroll-cue')
+         && getComputedStyle(wrapper.previousElementSibling).display !== 'none')
+    : true;
+  const rows = [...table.querySelectorAll('tbody tr')].map(tr => tr.getBoundingClientRect().height);
+  const aligns = [...table.querySelectorAll('td')].map(td => getComputedStyle(td).verticalAlign);
+  return {columns: table.querySelector('tr').cells.length, firstColumnVisible: visible, cue: cue,
+          tallestRow: Math.max(...rows), aligns: [...new Set(aligns)],
+          scrolls: wrapper.scrollWidth > wrapper.clientWidth + 1};
+}"""
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_comparison_matrix_is_readable(html_build: Build, site_url: str, browser_context, width: str):
+    """At most 7 columns, top-aligned; the first column stays in view however far the table scrolls;
+    a table that scrolls says so; on a phone no row is taller than the screen."""
+    w, h = WIDTHS[width]
+    page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", w, h)
+    m = page.evaluate(MATRIX_JS)
+    page.close()
+    assert m is not None, "no table in the 'Comparison matrix' section of the summary"
+    assert m["columns"] <= MAX_MATRIX_COLUMNS, m
+    assert m["firstColumnVisible"], f"at {w}px the first column scrolls out of view: {m}"
+    assert m["cue"], f"at {w}px the matrix scrolls but shows no cue: {m}"
+    assert m["aligns"] == ["top"], m
+    assert m["tallestRow"] <= h, f"at {w}px a matrix row is {m['tallestRow']:.0f}px tall (screen {h}px)"
+    if width == "desktop":
+        assert not m["scrolls"], f"at {w}px the matrix should fit its (wider) column: {m}"
+
+
+DIAGRAM_JS = """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const labels = [...svg.querySelectorAll('.node .nodeLabel, .node text')];
+  const sizes = labels.map(el => parseFloat(getComputedStyle(el).fontSize) * scale);
+  return {height: svg.getBoundingClientRect().height, minText: Math.min(...sizes), maxText: Math.max(...sizes),
+          labels: labels.length};
+})"""
+
+
+def test_diagram_text_is_legible_and_charts_fit(html_build: Build, site_url: str, browser_context):
+    """At 1,400 px every chart's node text renders at 12 px or more, the same size in every chart,
+    and no chart is taller than 900 px."""
+    w, h = WIDTHS["desktop"]
+    sizes, problems = [], []
+    for rel in diagram_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", w, h)
+        for i, d in enumerate(page.evaluate(DIAGRAM_JS), start=1):
+            name = f"{rel}, diagram {i}"
+            if not d["labels"]:
+                problems.append(f"{name}: no node labels found")
+                continue
+            sizes += [d["minText"], d["maxText"]]
+            if d["minText"] < MIN_DIAGRAM_TEXT_PX:
+                problems.append(f"{name}: node text renders at {d['minText']:.1f}px")
+            if d["height"] > MAX_DIAGRAM_HEIGHT_PX:
+                problems.append(f"{name}: {d['height']:.0f}px tall")
+        page.close()
+    assert sizes, "no diagram measured"
+    assert max(sizes) - min(sizes) < 0.5, f"node text sizes differ between charts: {min(sizes):.1f}-{max(sizes):.1f}px"
+    assert not problems, "\n".join(problems)
+
+
+CONTRAST_JS = """() => {
+  function rgb(s) { const m = s.match(/[\\d.]+/g).map(Number); return {c: m.slice(0, 3), a: m.length > 3 ? m[3] : 1}; }
+  function lum(c) { const v = c.map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; }
+  function background(el) {            // first opaque background up the tree (page background last)
+    for (let e = el; e; e = e.parentElement) {
+      const b = rgb(getComputedStyle(e).backgroundColor);
+      if (b.a > 0.99) return b.c;
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor).c;
+  }
+  return [...document.querySelectorAll('pre.mermaid svg .edgeLabel')].filter(e => e.textContent.trim())
+    .map(e => {
+      const text = e.querySelector('p, span, text') || e;
+      const fg = lum(rgb(getComputedStyle(text).color).c), bg = lum(background(text));
+      return {label: e.textContent.trim(), ratio: (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)};
+    });
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_diagram_edge_labels_have_contrast(html_build: Build, site_url: str, browser_context, theme: str):
+    """Edge-label text against its background meets 4.5:1 (WCAG AA) in both themes."""
+    w, h = WIDTHS["desktop"]
+    problems, measured = [], 0
+    for rel in diagram_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", w, h, theme)
+        for lab in page.evaluate(CONTRAST_JS):
+            measured += 1
+            if lab["ratio"] < MIN_CONTRAST:
+                problems.append(f"{rel} ({theme}): edge label {lab['label']!r} at {lab['ratio']:.2f}:1")
+        page.close()
+    assert measured, "no edge label measured"
+    assert not problems, "\n".join(problems)
+
+
+def test_verdict_answers_first(html_build: Build, site_url: str, browser_context):
+    """The verdict opens with a callout of at most 250 words that says Defer, before any heading."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/grammar-tutor-verdict.html", *WIDTHS["desktop"])
+    first = page.evaluate("""() => {
+      const a = document.querySelector('article .admonition');
+      if (!a) return null;
+      const h2 = document.querySelector('article h2');
+      const before = !h2 || (a.compareDocumentPosition(h2) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+      const body = [...a.children].filter(c => !c.classList.contains('admonition-title')).map(c => c.innerText).join(' ');
+      return {text: body, beforeFirstHeading: before};
+    }""")
+    page.close()
+    assert first is not None, "the verdict has no callout"
+    words = len(first["text"].split())
+    assert words <= MAX_CALLOUT_WORDS, f"the verdict's callout has {words} words"
+    assert "Defer" in first["text"]
+    assert first["beforeFirstHeading"], "the callout must come before the first section"
+
+
+CODE_JS = """() => [...document.querySelectorAll('div.doctest pre, div.highlight-pycon pre')]
+  .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.innerText.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"""
+
+
+def test_examples_fit_their_code_box(html_build: Build, site_url: str, browser_context):
+    """At 1,400 px no example scrolls sideways: every input and output line is visible."""
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        problems += [f"{rel}: {line!r}" for line in page.evaluate(CODE_JS)]
+        page.close()
+    assert not problems, "examples wider than their code box (longest line shown):\n" + "\n".join(problems)
+
+
+def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_context):
+    """MathJax typesets every formula without an error box (e.g. a stray control character)."""
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        if 'class="math' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        page.wait_for_function("() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
+                               timeout=RENDER_TIMEOUT_MS)
+        bad = page.evaluate("() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)")
+        problems += [f"{rel}: {b!r}" for b in bad]
+        page.close()
+    assert not problems, "\n".join(problems)

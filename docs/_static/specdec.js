@@ -1,24 +1,42 @@
-// Marks each table wrapper whose table is wider than the column ("scrolls"), so the stylesheet
-// pins the first column and shades the right edge, and puts a one-line cue above it.
+// Wide content scrolls sideways inside its own box. This script marks each table wrapper and
+// each diagram wider than the column ("scrolls"), so the stylesheet pins a table's first column
+// and shades its right edge, and puts a one-line cue above it. Diagrams are drawn after the page
+// loads, so the marks are refreshed whenever the page's content changes and on resize.
 (function () {
   "use strict";
+  var CUES = [
+    [".table-wrapper", "Scroll sideways for more columns \u2192"],
+    ["pre.mermaid", "Scroll sideways to see the whole diagram \u2192"],
+  ];
   function mark() {
-    document.querySelectorAll(".table-wrapper").forEach(function (wrapper) {
-      var scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1;
-      wrapper.classList.toggle("scrolls", scrolls);
-      var cue = wrapper.previousElementSibling;
-      var hasCue = cue && cue.classList.contains("scroll-cue");
-      if (scrolls && !hasCue) {
-        cue = document.createElement("p");
-        cue.className = "scroll-cue";
-        cue.textContent = "Scroll sideways for more columns \u2192";
-        wrapper.parentNode.insertBefore(cue, wrapper);
-      } else if (!scrolls && hasCue) {
-        cue.remove();
-      }
+    CUES.forEach(function (pair) {
+      document.querySelectorAll(pair[0]).forEach(function (box) {
+        var scrolls = box.scrollWidth > box.clientWidth + 1;
+        box.classList.toggle("scrolls", scrolls);
+        var cue = box.previousElementSibling;
+        var hasCue = !!cue && cue.classList.contains("scroll-cue");
+        if (scrolls && !hasCue) {
+          cue = document.createElement("p");
+          cue.className = "scroll-cue";
+          cue.textContent = pair[1];
+          box.parentNode.insertBefore(cue, box);
+        } else if (!scrolls && hasCue) {
+          cue.remove();
+        }
+      });
     });
   }
-  document.addEventListener("DOMContentLoaded", mark);
+  var pending = null;
+  function later() {
+    if (pending === null) {
+      pending = window.requestAnimationFrame(function () { pending = null; mark(); });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    mark();
+    // mark() is idempotent, so the mutations it causes itself settle after one more pass
+    new MutationObserver(later).observe(document.querySelector("article") || document.body, {childList: true, subtree: true});
+  });
   window.addEventListener("load", mark);
-  window.addEventListener("resize", mark);
+  window.addEventListener("resize", later);
 })();
