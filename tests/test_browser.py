@@ -415,3 +415,41 @@ def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_co
         problems += [f"{rel}: {b!r}" for b in bad]
         page.close()
     assert not problems, "\n".join(problems)
+
+
+MIN_PLOT_TEXT_PX = 9.0
+PLOT_TEXT_JS = """async () => {
+  const out = [];
+  for (const img of document.querySelectorAll('article img[src$=".svg"]')) {
+    const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
+    const box = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
+    const sizes = [...svg.querySelectorAll('text')].map(t => {
+      const m = (t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/);
+      return m ? Number(m[1]) : null;
+    });
+    out.push({src: img.getAttribute('src'), texts: sizes.length, missing: sizes.filter(s => s === null).length,
+              smallest: Math.min(...sizes.filter(s => s !== null)) * img.getBoundingClientRect().width / box[2]});
+  }
+  return out;
+}"""
+
+
+def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context):
+    """At 390 px every plot's smallest text (tick labels included) renders at 9 px or more.
+
+    The plots keep their text as SVG text (``svg.fonttype: none`` in docs/_plots/_style.py), so the
+    size each label is drawn at is its font size times the image's scale on the page."""
+    problems, measured = [], 0
+    for rel in built_pages(html_build.outdir):
+        if '.svg"' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        for plot in page.evaluate(PLOT_TEXT_JS):
+            measured += 1
+            if plot["texts"] == 0 or plot["missing"]:
+                problems.append(f"{rel}: {plot['src']}: text drawn as paths, size unknown ({plot})")
+            elif plot["smallest"] < MIN_PLOT_TEXT_PX:
+                problems.append(f"{rel}: {plot['src']}: smallest text {plot['smallest']:.1f}px at 390 px")
+        page.close()
+    assert measured, "no plot measured"
+    assert not problems, "\n".join(problems)

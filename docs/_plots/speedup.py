@@ -17,7 +17,7 @@ KS = list(range(1, 17))
 ALPHAS = [0.6, 0.7, 0.8, 0.9]
 COSTS = [0.0, 0.05, 0.2]
 
-fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.4), sharey=True, layout="constrained")
+fig, axes = plt.subplots(len(COSTS), 1, figsize=(_style.WIDTH_IN, 2.6 * len(COSTS)), sharex=True, layout="constrained")
 for ax, c in zip(axes, COSTS):
     for alpha, color in zip(ALPHAS, _style.SERIES):
         ax.plot(KS, [walltime_speedup(alpha, k, c) for k in KS], color=color, lw=1.5, label=f"α = {alpha}")
@@ -26,7 +26,7 @@ for ax, c in zip(axes, COSTS):
     ax.axhline(1.0, color=_style.GREY, lw=0.8, ls=":")
     ax.set_title(f"c = {c}")
     ax.set_xticks([1, 4, 8, 12, 16])
-    ax.set_xlabel("k (drafted tokens per step)")
+    ax.set_ylabel("speedup")
     ax.grid(True)
-axes[0].set_ylabel("expected walltime speedup")
-axes[0].legend(loc="upper left")
+axes[-1].set_xlabel("k (drafted tokens per step)")
+axes[0].legend(loc="upper left", ncols=2)
