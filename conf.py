@@ -9,6 +9,24 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
+from pybtex.style.formatting import toplevel
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.formatting.unsrt import date
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.template import (
+    FieldIsMissing,
+    field,
+    href,
+    join,
+    node,
+    optional,
+    optional_field,
+    sentence,
+    tag,
+    words,
+)
 from sphinx.ext.doctest import DoctestDirective
 
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +48,7 @@ extensions = [
     "sphinxcontrib.mermaid",
     "sphinx_copybutton",
     "matplotlib.sphinxext.plot_directive",
+    "sphinxcontrib.bibtex",
 ]
 
 source_suffix = {".md": "markdown"}
@@ -74,6 +93,74 @@ mermaid_dark_theme = "dark"
 # MathJax 3.2.2 (pinned in package.json) is copied into docs/_static/mathjax/ by `make assets`;
 # its fonts and on-demand TeX extensions load from beside it, never from a CDN.
 mathjax_path = "mathjax/tex-chtml.js"
+
+# --- Bibliography: one .bib file, read by the site and by tests/test_citations.py -----------------
+# Entries are labelled by their `shorthand` field (the name the prose uses) and list the commit that
+# was read, with its date, for repositories and blog sources; {cite:t} / {cite:p} give author-year
+# references in running text.
+bibtex_bibfiles = ["docs/references.bib"]
+bibtex_default_style = "specdec"
+bibtex_reference_style = "author_year"
+
+
+class ShorthandLabelStyle(BaseLabelStyle):
+    """Label every entry by its ``shorthand`` field ("Leviathan et al. 2023", "EAGLE-2", ...)."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            yield entry.fields["shorthand"]
+
+
+@node
+def names_et_al(children, context, role):
+    """pybtex's ``names``, but an author list ending in ``and others`` reads "... et al."."""
+    persons = context["entry"].persons.get(role)
+    if not persons:
+        raise FieldIsMissing(role, context["entry"])
+    style = context["style"]
+    shown = [person for person in persons if str(person) != "others"]
+    formatted = [style.format_name(person, style.abbreviate_names) for person in shown]
+    text = join(sep=", ", sep2=" and ", last_sep=", and ")[formatted].format_data(context)
+    return Text(text, " et al.") if len(shown) < len(persons) else text
+
+
+class SpecdecStyle(UnsrtStyle):
+    """pybtex's unsrt, with titles kept as written, shorthand labels and the commit that was read."""
+
+    default_label_style = "shorthand"
+
+    def format_names(self, role, as_sentence=True):
+        formatted = names_et_al(role)
+        return sentence[formatted] if as_sentence else formatted
+
+    def format_title(self, e, which_field, as_sentence=True):
+        title = field(which_field)
+        return sentence[title] if as_sentence else title
+
+    def format_commit(self, e):
+        repository = field("repository", raw=True)
+        return sentence[
+            words[
+                "Commit",
+                tag("tt")[field("commit", raw=True)],
+                optional[words["of", href[join["https://github.com/", repository]][repository]]],
+                optional[join["(", field("commitdate", raw=True), ")"]],
+            ]
+        ]
+
+    def get_misc_template(self, e):
+        return toplevel[
+            optional[sentence[self.format_names("author")]],
+            optional[self.format_title(e, "title")],
+            sentence[optional[field("howpublished")], optional[date]],
+            optional[self.format_commit(e)],
+            sentence[optional_field("note")],
+            self.format_web_refs(e),
+        ]
+
+
+register_plugin("pybtex.style.labels", "shorthand", ShorthandLabelStyle)
+register_plugin("pybtex.style.formatting", "specdec", SpecdecStyle)
 
 # --- HTML -------------------------------------------------------------------------------------
 html_theme = "furo"

@@ -1,28 +1,36 @@
 """A typo in a citation is a bug.
 
-Every arXiv id and commit SHA written in the survey summary and in the site bibliography must match
-the reference data file exactly, and every id / SHA in the data file must appear, exactly as written
-there, on the pages it names, next to its date.
+``docs/references.bib`` is the one source of citation facts: the site renders its bibliography from
+it (sphinxcontrib-bibtex) and these tests read it with pybtex. Every arXiv id and commit SHA written
+on any page (``docs/**/*.md`` and the survey under ``experiments/36-speculative-survey/``) must match
+an entry exactly; a date written beside one must be a date the entry records; every footnote in the
+survey must start with an entry's ``shorthand``; and the built bibliography page must show every
+entry with its id, commit and note.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+from pybtex.database import BibliographyData, parse_file
+
+from conftest import Build
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "experiments" / "36-speculative-survey" / "citations.toml"
-PAGES = {
-    "summary": ROOT / "experiments" / "36-speculative-survey" / "summary.md",
-    "references": ROOT / "docs" / "references.md",
-}
+BIB = ROOT / "docs" / "references.bib"
+REFERENCES_PAGE = ROOT / "docs" / "references.md"
+SURVEY = ROOT / "experiments" / "36-speculative-survey"
+# The sections of the bibliography page, by the `keywords` value of their entries.
+SECTIONS = {"speculative", "benchmarks", "serving", "latency", "models", "unpublished"}
+OFFICIAL_REPOSITORIES = ("medusa-repo", "eagle-repo", "lookahead-repo", "specbench-repo")
 
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
 SHA = re.compile(r"[0-9a-f]{40}")
+ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 # Anything that looks like an arXiv id, near misses included (3-5 digits, a dot, 3-6 digits, an
 # optional version). It must not start inside a longer number, so DOIs such as 10.1145/1498765.1498785
 # and decimals are not picked up.
@@ -30,25 +38,52 @@ ARXIV_LIKE = re.compile(r"(?<![\d.])\d{3,5}\.\d{3,6}(?:v\d*)?(?![\w])")
 # Maximal runs of letters and digits; long ones are checked as possible commit hashes.
 ALNUM_RUN = re.compile(r"[0-9A-Za-z]+")
 HEXISH = re.compile(r"[0-9a-fA-F]+")
+# A Markdown footnote definition, "[^label]: text" at the start of a line.
+FOOTNOTE_DEF = re.compile(r"^\[\^[^\]]+\]:\s*(.*)$", re.MULTILINE)
 
 
-def load_data(path: Path = DATA) -> dict:
-    with path.open("rb") as f:
-        return tomllib.load(f)
+def load_bib(path: Path = BIB) -> BibliographyData:
+    return parse_file(str(path), bib_format="bibtex")
 
 
-def arxiv_forms(data: dict) -> set[str]:
-    """The arXiv strings a page may contain: each id bare, and with its recorded version."""
+def pages() -> dict[str, Path]:
+    """Every page that may cite: site sources under docs/ and the survey files, by relative path."""
+    found = [p for p in (ROOT / "docs").rglob("*.md") if "_static" not in p.parts]
+    found += sorted(SURVEY.glob("*.md"))
+    return {str(p.relative_to(ROOT)): p for p in sorted(found)}
+
+
+def arxiv_forms(bib: BibliographyData) -> set[str]:
+    """The arXiv strings a page may contain: each id as the .bib gives it, and bare."""
     forms = set()
-    for paper in data["paper"]:
-        forms.add(paper["arxiv"])
-        if paper["version"]:
-            forms.add(paper["arxiv"] + paper["version"])
+    for entry in bib.entries.values():
+        if "eprint" in entry.fields:
+            eprint = entry.fields["eprint"]
+            forms |= {eprint, eprint.split("v")[0]}
     return forms
 
 
-def shas(data: dict) -> set[str]:
-    return {commit["sha"] for commit in data["commit"]}
+def shas(bib: BibliographyData) -> set[str]:
+    return {e.fields["commit"] for e in bib.entries.values() if "commit" in e.fields}
+
+
+def shorthands(bib: BibliographyData) -> list[str]:
+    return [e.fields["shorthand"] for e in bib.entries.values()]
+
+
+def recorded_dates(entry) -> set[str]:
+    """Every ISO date the entry records, in any field (commit date, notes on version dates, ...)."""
+    return {d for value in entry.fields.values() for d in ISO_DATE.findall(value)}
+
+
+def tokens_of(entry) -> set[str]:
+    """The strings that, written on a page, cite this entry: its arXiv id (bare) and its commit."""
+    found = set()
+    if "eprint" in entry.fields:
+        found.add(entry.fields["eprint"].split("v")[0])
+    if "commit" in entry.fields:
+        found.add(entry.fields["commit"])
+    return found
 
 
 def written_arxiv_ids(text: str) -> list[str]:
@@ -79,97 +114,135 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def iso(value: object) -> str:
-    assert isinstance(value, dt.date), f"{value!r} should be a TOML date"
-    return value.isoformat()
-
-
-def problems_on_page(name: str, text: str, data: dict) -> list[str]:
+def problems_on_page(name: str, text: str, bib: BibliographyData) -> list[str]:
     """Everything wrong with the citations on one page (an empty list if nothing is)."""
     problems = []
-    allowed_ids = arxiv_forms(data)
-    allowed_shas = shas(data)
+    allowed_ids = arxiv_forms(bib)
+    allowed_shas = shas(bib)
 
-    # Page -> data: every id and hash written on the page is known, character for character.
+    # Every id and hash written on the page is in the .bib, character for character.
     for found in written_arxiv_ids(text):
         if not ARXIV_ID.fullmatch(found):
             problems.append(f"{name}: malformed arXiv id {found!r}")
         elif found not in allowed_ids:
-            problems.append(f"{name}: arXiv id {found!r} is not in citations.toml")
+            problems.append(f"{name}: arXiv id {found!r} is not in references.bib")
     for found in written_hashes(text):
         if not SHA.fullmatch(found):
             problems.append(f"{name}: {found!r} looks like a commit hash but is not 40 lowercase hex")
         elif found not in allowed_shas:
-            problems.append(f"{name}: commit {found!r} is not in citations.toml")
+            problems.append(f"{name}: commit {found!r} is not in references.bib")
 
-    # Data -> page: each entry meant for this page is written exactly, next to its dates.
-    blocks = paragraphs(text)
-    for paper in data["paper"]:
-        if name not in paper["pages"]:
+    # A date written in a paragraph that cites an id or commit is a date one of those entries records.
+    for block in paragraphs(text):
+        cited = [e for e in bib.entries.values() if any(t in block for t in tokens_of(e))]
+        if not cited:
             continue
-        form = paper["arxiv"] + paper["version"]
-        if form not in text:
-            problems.append(f"{name}: {paper['key']} should cite arXiv {form}")
-            continue
-        dates = [iso(paper[k]) for k in ("version_date", "first_submitted") if k in paper]
-        if dates and not any(form in b and all(d in b for d in dates) for b in blocks):
-            problems.append(f"{name}: no paragraph gives {form} with its date(s) {dates}")
-    for commit in data["commit"]:
-        if name not in commit["pages"]:
-            continue
-        if commit["sha"] not in text:
-            problems.append(f"{name}: {commit['key']} should cite commit {commit['sha']}")
-            continue
-        if "commit_date" in commit:
-            date = iso(commit["commit_date"])
-            if not any(commit["sha"] in b and date in b for b in blocks):
-                problems.append(f"{name}: no paragraph gives commit {commit['sha']} with {date}")
+        known = set().union(*(recorded_dates(e) for e in cited))
+        for date in ISO_DATE.findall(block):
+            if date not in known:
+                keys = ", ".join(e.key for e in cited)
+                problems.append(f"{name}: date {date} beside {keys} is not a date references.bib records")
     return problems
 
 
-# --- the data file itself --------------------------------------------------------------------------
+def footnote_problems(name: str, text: str, known: list[str]) -> list[str]:
+    """Footnote definitions whose text does not begin with a known shorthand.
+
+    The shorthand must end there: at the end of the line, a space or ``, . ; : )``, so "EAGLE-4" does
+    not pass as "EAGLE" and "Spec-Benchmark" does not pass as "Spec-Bench".
+    """
+    by_length = sorted(known, key=len, reverse=True)
+    problems = []
+    for body in FOOTNOTE_DEF.findall(text):
+        if not any(re.match(re.escape(s) + r"(?=$|[\s,.;:)])", body) for s in by_length):
+            problems.append(f"{name}: footnote {body[:60]!r} does not start with a shorthand from references.bib")
+    return problems
 
 
-def test_data_file_is_well_formed():
-    data = load_data()
-    keys = [entry["key"] for entry in data["paper"] + data["commit"]]
-    assert len(keys) == len(set(keys)), "duplicate keys"
-    for paper in data["paper"]:
-        assert ARXIV_ID.fullmatch(paper["arxiv"]) and "v" not in paper["arxiv"], paper["key"]
-        assert paper["version"] == "" or re.fullmatch(r"v\d+", paper["version"]), paper["key"]
-        assert set(paper["pages"]) <= set(PAGES), paper["key"]
-        for k in ("version_date", "first_submitted"):
-            if k in paper:
-                assert isinstance(paper[k], dt.date), (paper["key"], k)
-        if "version_date" in paper:
-            assert paper["version"], f"{paper['key']}: a version date needs a version"
-    for commit in data["commit"]:
-        assert SHA.fullmatch(commit["sha"]), commit["key"]
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+", commit["repo"]), commit["key"]
-        assert set(commit["pages"]) <= set(PAGES), commit["key"]
-        if "commit_date" in commit:
-            assert isinstance(commit["commit_date"], dt.date), commit["key"]
-    assert len(shas(data)) == len(data["commit"]), "duplicate SHAs"
+# --- the .bib file itself --------------------------------------------------------------------------
+
+
+def test_bib_is_well_formed():
+    bib = load_bib()
+    raw_keys = re.findall(r"^@\w+\{([^,\s]+),", BIB.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(raw_keys) == len(set(raw_keys)) == len(bib.entries), "duplicate or unparsed keys"
+    for key, entry in bib.entries.items():
+        fields = entry.fields
+        assert fields.get("keywords") in SECTIONS, f"{key}: keywords must be one of {sorted(SECTIONS)}"
+        assert fields.get("shorthand", "").strip(), f"{key}: no shorthand"
+        for value in fields.values():
+            for date in ISO_DATE.findall(value):
+                dt.date.fromisoformat(date)  # raises on 2024-02-30 and the like
+        if "eprint" in fields:
+            assert ARXIV_ID.fullmatch(fields["eprint"]), key
+            assert fields.get("archiveprefix") == "arXiv", key
+        if "commit" in fields:
+            assert SHA.fullmatch(fields["commit"]), key
+            assert entry.type in {"misc", "software"}, f"{key}: a commit belongs to @misc or @software"
+            if "commitdate" in fields:
+                dt.date.fromisoformat(fields["commitdate"])
+            else:
+                assert "commit date not recorded" in fields.get("note", "").lower(), (
+                    f"{key}: a commit without its date must say the date is not recorded"
+                )
+        if entry.type == "software":
+            assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", fields.get("url", "")), key
+            assert "commit" in fields, f"{key}: a repository is cited at a commit"
+        if "repository" in fields:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+", fields["repository"]), key
+    assert len(shas(bib)) == sum("commit" in e.fields for e in bib.entries.values()), "duplicate SHAs"
+
+
+def test_shorthands_are_unique():
+    names = [s.casefold() for s in shorthands(load_bib())]
+    assert len(names) == len(set(names))
+
+
+def test_every_entry_is_in_a_section_of_the_bibliography_page():
+    filtered = set(re.findall(r'^:filter: keywords == "(\w+)"$', REFERENCES_PAGE.read_text(encoding="utf-8"), re.M))
+    used = {e.fields["keywords"] for e in load_bib().entries.values()}
+    assert filtered == SECTIONS and used <= filtered
 
 
 # --- the pages ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_citations_match_data(name):
-    problems = problems_on_page(name, PAGES[name].read_text(encoding="utf-8"), load_data())
+def test_pages_are_found():
+    names = set(pages())
+    assert "docs/references.md" in names and "experiments/36-speculative-survey/summary.md" in names
+
+
+@pytest.mark.parametrize("name", sorted(pages()))
+def test_page_citations_match_the_bib(name):
+    problems = problems_on_page(name, pages()[name].read_text(encoding="utf-8"), load_bib())
     assert not problems, "\n".join(problems)
 
 
-def test_summary_cites_the_four_official_repositories():
-    text = PAGES["summary"].read_text(encoding="utf-8")
-    for repo in (
-        "FasterDecoding/Medusa",
-        "SafeAILab/EAGLE",
-        "hao-ai-lab/LookaheadDecoding",
-        "hemingkx/Spec-Bench",
-    ):
-        assert f"https://github.com/{repo}" in text, repo
+@pytest.mark.parametrize("name", sorted(n for n in pages() if n.startswith("experiments/")))
+def test_survey_footnotes_start_with_a_shorthand(name):
+    problems = footnote_problems(name, pages()[name].read_text(encoding="utf-8"), shorthands(load_bib()))
+    assert not problems, "\n".join(problems)
+
+
+def test_footnote_check_catches_an_unknown_shorthand():
+    text = (
+        "A claim.[^a] Another.[^b]\n\n"
+        "[^a]: Leviathan et al. 2023, Table 2.\n"
+        "[^b]: Leviathan 2023, Table 2.\n"
+        "[^c]: EAGLE-2x, Table 1.\n"
+    )
+    problems = footnote_problems("synthetic", text, shorthands(load_bib()))
+    assert len(problems) == 2, problems
+    assert "'Leviathan 2023, Table 2.'" in problems[0] and "'EAGLE-2x, Table 1.'" in problems[1]
+    assert not footnote_problems("synthetic", "[^a]: EAGLE-2, §5.\n", shorthands(load_bib()))
+
+
+def test_survey_cites_the_four_official_repositories():
+    bib = load_bib()
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SURVEY.glob("*.md")))
+    for key in OFFICIAL_REPOSITORIES:
+        entry = bib.entries[key]
+        assert entry.fields["url"] in text or entry.fields["commit"] in text, key
 
 
 # --- the checker catches a one-character typo ----------------------------------------------------------
@@ -184,36 +257,110 @@ def _one_char_typos(token: str):
             yield token[:i] + ("a" if ch != "a" else "b") + token[i + 1 :]
 
 
-def _cited_tokens():
-    data = load_data()
-    for paper in data["paper"]:
-        for name in paper["pages"]:
-            yield name, paper["arxiv"] + paper["version"]
-    for commit in data["commit"]:
-        for name in commit["pages"]:
-            yield name, commit["sha"]
+def _written_tokens():
+    """(page, token) for every .bib id (as in the .bib, and bare) and SHA written on a page."""
+    bib = load_bib()
+    tokens = arxiv_forms(bib) | shas(bib)
+    for name, path in pages().items():
+        text = path.read_text(encoding="utf-8")
+        for token in sorted(tokens):
+            if re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", text):
+                yield name, token
 
 
-@pytest.mark.parametrize("name,token", sorted(set(_cited_tokens())))
+WRITTEN = sorted(set(_written_tokens()))
+
+
+def test_pages_write_ids_and_commits():
+    bib = load_bib()
+    written = {token for _, token in WRITTEN}
+    assert written & shas(bib) and written & arxiv_forms(bib)
+
+
+@pytest.mark.parametrize("name,token", WRITTEN)
 def test_any_one_character_typo_is_caught(name, token):
-    data = load_data()
-    text = PAGES[name].read_text(encoding="utf-8")
-    assert token in text
-    start = text.index(token)
+    bib = load_bib()
+    text = pages()[name].read_text(encoding="utf-8")
+    start = re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", text).start()
     for typo in _one_char_typos(token):
         # Mistype only the first occurrence; the checker must still notice.
         mutated = text[:start] + typo + text[start + len(token) :]
-        assert problems_on_page(name, mutated, data), f"typo {typo!r} for {token!r} not caught"
+        assert problems_on_page(name, mutated, bib), f"typo {typo!r} for {token!r} not caught"
     # Dropping or doubling a character is caught too.
     for mutated_token in (token[:-1], token + token[-1], token[1:]):
         mutated = text[:start] + mutated_token + text[start + len(token) :]
-        assert problems_on_page(name, mutated, data), f"{mutated_token!r} for {token!r} not caught"
+        assert problems_on_page(name, mutated, bib), f"{mutated_token!r} for {token!r} not caught"
 
 
-def test_a_typo_in_a_date_is_caught():
-    data = load_data()
-    text = PAGES["summary"].read_text(encoding="utf-8")
-    assert not problems_on_page("summary", text, data)
-    for wrong, right in (("2024-06-15", "2024-06-14"), ("2024-04-19", "2024-04-18")):
-        assert right in text
-        assert problems_on_page("summary", text.replace(right, wrong), data), right
+def test_a_wrong_date_beside_an_id_or_commit_is_caught():
+    bib = load_bib()
+    good = "Medusa: arXiv 2401.10774v3, 2024-06-14; code at commit e2a5d20c048a9b0a4092e6933c34313687422518 (2024-04-18)."
+    assert not problems_on_page("synthetic", good, bib)
+    for right, wrong in (("2024-06-14", "2024-06-15"), ("2024-04-18", "2024-04-19")):
+        assert problems_on_page("synthetic", good.replace(right, wrong), bib), wrong
+    # A date that belongs to another entry is wrong here too (EAGLE's v3 date beside Medusa's id).
+    assert problems_on_page("synthetic", "arXiv 2401.10774v3, 2025-03-04.", bib)
+
+
+def _written_dates():
+    """(page, date) for every date written in a paragraph that cites an id or commit."""
+    bib = load_bib()
+    for name, path in pages().items():
+        for block in paragraphs(path.read_text(encoding="utf-8")):
+            if any(t in block for e in bib.entries.values() for t in tokens_of(e)):
+                for date in ISO_DATE.findall(block):
+                    yield name, date
+
+
+@pytest.mark.parametrize("name,date", sorted(set(_written_dates())))
+def test_a_typo_in_a_written_date_is_caught(name, date):
+    text = pages()[name].read_text(encoding="utf-8")
+    day = dt.date.fromisoformat(date)
+    for wrong in (day + dt.timedelta(days=1), day - dt.timedelta(days=1)):
+        mutated = text.replace(date, wrong.isoformat())
+        assert problems_on_page(name, mutated, load_bib()), f"{name}: {date} -> {wrong} not caught"
+
+
+# --- the rendered bibliography ---------------------------------------------------------------------
+
+
+def _rendered_entries(page: str) -> dict[str, tuple[str, str]]:
+    """label -> (inner HTML, plain text) for each citation on the built page."""
+    found = {}
+    for m in re.finditer(r'<div class="citation" id="[^"]+" role="doc-biblioentry">(.*?)</div>', page, re.S):
+        inner = m.group(1)
+        label = re.search(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', inner, re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner))
+        found[html.unescape(label.group(1)).strip()] = (inner, re.sub(r"\s+", " ", text))
+    return found
+
+
+def _plain(value: str) -> str:
+    """A .bib field as the rendered text shows it (whitespace collapsed, quotes straight)."""
+    return re.sub(r"\s+", " ", value).replace("“", '"').replace("”", '"').replace("’", "'").strip()
+
+
+def test_bibliography_page_renders_every_entry(html_build: Build):
+    assert html_build.returncode == 0, html_build.output[-3000:]
+    page = (html_build.outdir / "references.html").read_text(encoding="utf-8")
+    rendered = _rendered_entries(page)
+    bib = load_bib()
+    assert sorted(rendered) == sorted(shorthands(bib)), "each entry once, labelled by its shorthand"
+    for key, entry in bib.entries.items():
+        inner, text = rendered[entry.fields["shorthand"]]
+        text = _plain(text)
+        if "eprint" in entry.fields:
+            eprint = entry.fields["eprint"]
+            assert f'href="https://arxiv.org/abs/{eprint}">arXiv:{eprint}</a>' in inner, key
+        if "commit" in entry.fields:
+            sha = entry.fields["commit"]
+            assert re.search(rf"<code[^>]*>(<span[^>]*>)?{sha}(</span>)?</code>", inner), key
+            if "commitdate" in entry.fields:
+                assert f"{sha} ({entry.fields['commitdate']})" in text, key
+        if "note" in entry.fields:
+            assert _plain(entry.fields["note"]) in text, key
+        for date in recorded_dates(entry):
+            assert date in text, (key, date)
+    # Nothing on the rendered page is a near miss of the .bib either.
+    problems = problems_on_page("references.html", "\n\n".join(t for _, t in rendered.values()), bib)
+    assert not problems, "\n".join(problems)
