@@ -169,7 +169,7 @@ def report(m: dict[str, Any], preset: str, alpha: float, k: int, c: float) -> di
         alpha=alpha,
         k=k,
         c=c,
-        expected_tokens=expected_tokens_per_step(alpha, k),
+        tau=expected_tokens_per_step(alpha, k),
         speedup_theorem=walltime_speedup(alpha, k, c),
         c_verify_roofline=pred[i]["ratio"],
         speedup_roofline=walltime_speedup(alpha, k, c, pred[i]["ratio"]),
@@ -204,7 +204,7 @@ def format_report(r: dict[str, Any]) -> str:
     lines += [
         "",
         f"speculative decoding: alpha = {r['alpha']:.2f}, k = {r['k']}, c = {r['c']:.3f}; "
-        f"E[tokens per step] = {r['expected_tokens']:.2f}",
+        f"τ (Eq. 1) = {r['tau']:.2f}",
         f"  c_verify 1.00 (Theorem 3.8)            speedup {r['speedup_theorem']:.2f}x",
         f"  c_verify {r['c_verify_roofline']:.2f} (roofline, {r['preset']})    speedup {r['speedup_roofline']:.2f}x",
         f"  c_verify {r['c_verify_measured']:.2f} (measured)              speedup {r['speedup_measured']:.2f}x",

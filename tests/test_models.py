@@ -13,7 +13,7 @@ from specdec.models import (
     load_learner_corpus,
     tokenize,
 )
-from specdec.sampling import acceptance_rate, autoregressive_decode
+from specdec.sampling import autoregressive_decode, beta
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_draft_quality_ordering_like_leviathan_table_3(toy):
     text = autoregressive_decode(target, target.encode(""), 800, np.random.default_rng(1)).tokens
     tokens = np.concatenate([target.encode(""), text])
     p_T = target(tokens)
-    alpha = {n: float(acceptance_rate(p_T, toy[n](tokens)).mean()) for n in (1, 2, 3)}
+    alpha = {n: float(beta(p_T, toy[n](tokens)).mean()) for n in (1, 2, 3)}
     assert alpha[1] < alpha[2] < alpha[3] == pytest.approx(1.0)
     assert alpha[1] < 0.3 and alpha[2] > 0.5
 
@@ -119,17 +119,17 @@ def test_mixture_alpha_is_one_minus_epsilon_times_tv(toy):
     tv = 0.5 * np.abs(p_T - u).sum(axis=1)
     for eps in (0.0, 0.25, 0.8, 1.0):
         draft = MixtureDraft(target, eps)
-        np.testing.assert_allclose(acceptance_rate(p_T, draft(tokens)), 1 - eps * tv, atol=1e-12)
+        np.testing.assert_allclose(beta(p_T, draft(tokens)), 1 - eps * tv, atol=1e-12)
     noise = np.zeros(target.vocab_size)
     noise[0] = 1.0  # all the noise on <s>: TV(p_T, noise) = 1 − p_T(<s>)
     d = MixtureDraft(target, 0.3, noise)
-    np.testing.assert_allclose(acceptance_rate(p_T, d(tokens)), 1 - 0.3 * (1 - p_T[:, 0]), atol=1e-12)
+    np.testing.assert_allclose(beta(p_T, d(tokens)), 1 - 0.3 * (1 - p_T[:, 0]), atol=1e-12)
 
 
 def test_mixture_with_disjoint_noise_has_alpha_exactly_one_minus_epsilon():
     target = MarkovChain(np.array([[0.5, 0.5, 0.0], [0.2, 0.8, 0.0], [1.0, 0.0, 0.0]]))
     draft = MixtureDraft(target, 0.35, noise=np.array([0.0, 0.0, 1.0]))
-    np.testing.assert_allclose(acceptance_rate(target.transition, draft(np.arange(3))), 0.65, atol=1e-15)
+    np.testing.assert_allclose(beta(target.transition, draft(np.arange(3))), 0.65, atol=1e-15)
 
 
 def test_cyclic_chain_rows_are_rotations_with_constant_alpha():
@@ -138,7 +138,7 @@ def test_cyclic_chain_rows_are_rotations_with_constant_alpha():
     for j in range(5):
         np.testing.assert_array_equal(chain.transition[j], np.roll(w, j))
     np.testing.assert_array_equal(chain(np.array([2, 0])), chain.transition[[2, 0]])
-    alphas = acceptance_rate(chain.transition, MixtureDraft(chain, 0.5)(np.arange(5)))
+    alphas = beta(chain.transition, MixtureDraft(chain, 0.5)(np.arange(5)))
     assert np.ptp(alphas) < 1e-15 and 0 < alphas[0] < 1
 
 
@@ -152,13 +152,14 @@ def test_cyclic_chain_rows_are_rotations_with_constant_alpha():
         (lambda: NGramModel([["a", "z"]], n=2, vocab=["<s>", "a"]), ValueError, "'z' is not in the vocabulary"),
         (lambda: MarkovChain(np.array([[0.5, 0.6], [0.5, 0.5]])), ValueError, "transition is not a distribution"),
         (lambda: MarkovChain(np.full((2, 3), 1 / 3)), ValueError, "transition must be square"),
-        (lambda: MarkovChain.cyclic([[0.5, 0.5]]), ValueError, "weights must be a \\(V,\\)"),
+        (lambda: MarkovChain.cyclic([[0.5, 0.5]]), ValueError, "weights must be 1-D"),
         (lambda: MixtureDraft(MarkovChain(np.eye(2)), 1.5), ValueError, "epsilon must lie in \\[0, 1\\]"),
         (lambda: MixtureDraft(lambda t: t, 0.5), TypeError, "vocab_size"),
         (lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.ones(3) / 3), ValueError, "noise must have shape"),
         (lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.array([0.7, 0.7])), ValueError, "noise is not"),
         (lambda: MarkovChain(np.eye(2))(np.array([0, 2])), ValueError, "tokens must lie in \\[0, V\\)"),
-        (lambda: MarkovChain(np.eye(2))(np.array([[0]])), ValueError, "tokens must be a 1-D integer array"),
+        (lambda: MarkovChain(np.eye(2))(np.array([[0]])), ValueError, "tokens must be 1-D"),
+        (lambda: MarkovChain(np.eye(2))(np.array([0.0])), TypeError, "tokens must be an integer array"),
     ],
 )
 def test_bad_model_input(build, error, match):
@@ -219,7 +220,7 @@ def test_markov_chain_and_mixture_keep_a_read_only_copy():
         ([], ValueError, "weights has an empty vocabulary axis"),
         ([0.5, 0.6], ValueError, "weights is not a distribution"),
         ([0.5, np.nan, 0.5], ValueError, "weights is not a distribution: NaN"),
-        (0.5, ValueError, "weights must be a \\(V,\\) distribution"),
+        (0.5, ValueError, "weights must be 1-D"),
     ],
 )
 def test_cyclic_validates_like_the_constructor(weights, error, match):
@@ -256,11 +257,18 @@ def test_mixture_rejects_bool_vocab_size_and_a_target_of_another_width():
     np.testing.assert_allclose(MixtureDraft(_Fixed(3, 3), 0.5)(np.array([0])), [[1 / 3] * 3])
 
 
-def test_models_use_the_sampling_validators_from_module_level():
-    import specdec.models as models
-    import specdec.sampling as sampling
-
-    assert models._check_rows is sampling._check_rows and models._float_array is sampling._float_array
+def test_float_token_ids_raise_the_same_type_error_in_models_and_sampler():
+    chain = MarkovChain(np.eye(2))
+    model = NGramModel([["a", "b"]], 2)
+    calls = [
+        lambda: chain(np.array([0.0, 1.0])),
+        lambda: model(np.array([0.0])),
+        lambda: model.decode(np.array([1.0])),
+        lambda: autoregressive_decode(chain, np.array([0.0]), 1, np.random.default_rng(0)),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="must be an integer array of token ids, got dtype float64"):
+            call()
 
 
 def test_model_docstrings_call_the_per_prefix_quantity_beta():

@@ -147,6 +147,9 @@ def test_properties(alpha, k, c):
     assert ops_increase(alpha, k, 0.0) >= 1.0 - 1e-9  # rejected drafts can only waste work
 
 
+WRONG_TYPE = ("0.5", True, 2.5, 2.0, "3")  # a wrong type is a TypeError, a wrong value a ValueError
+
+
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
@@ -169,7 +172,8 @@ def test_properties(alpha, k, c):
     ],
 )
 def test_walltime_speedup_bad_input(kwargs, name):
-    with pytest.raises(ValueError, match=rf"^{name} "):
+    error = TypeError if any(kwargs[name] is v for v in WRONG_TYPE) else ValueError
+    with pytest.raises(error, match=rf"^{name} "):
         walltime_speedup(**kwargs)
 
 
@@ -243,3 +247,18 @@ def test_ops_increase_that_overflows_is_refused():
 def test_huge_integers_are_value_errors(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} "):
         walltime_speedup(**kwargs)
+
+
+def test_optimal_k_checks_its_arguments_once_not_once_per_k(monkeypatch):
+    import specdec._checks as checks
+
+    calls = []
+    for name in ("probability", "nonnegative", "positive", "integer"):
+        original = getattr(checks, name)
+        monkeypatch.setattr(checks, name, lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw))
+    k, s = optimal_k(0.8, 0.02, k_max=4096)
+    assert k == 11
+    assert len(calls) == 4  # alpha, c, k_max and the constant c_verify, once each
+    calls.clear()
+    optimal_k(0.8, 0.02, k_max=50, c_verify=lambda k: 1.0 + 0.01 * k)
+    assert calls.count("positive") == 50  # a callable's value is checked for each k it returns

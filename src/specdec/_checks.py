@@ -3,11 +3,12 @@
 
 Pure Python (``math`` and ``numbers`` only), so :mod:`specdec.roofline` stays importable without NumPy.
 Every check returns the value as a plain Python ``int``, ``float``, ``bool`` or ``str`` (a NumPy
-scalar is converted, so it cannot overflow later) or raises ``ValueError`` whose message starts with
-the argument's name and states the rule it broke. ``bool`` is never accepted as a number. The numeric
-checks take ``type_error``, the exception class for a value of the wrong type (``ValueError`` unless a
-caller, such as :mod:`specdec.sampling`, documents ``TypeError``); a value out of range is always a
-``ValueError``.
+scalar is converted, so it cannot overflow later) or raises an exception whose message starts with
+the argument's name and states the rule it broke. One rule everywhere in the package: ``TypeError``
+for a value of the wrong type (a string where a number belongs, a float where an integer belongs;
+``bool`` is never accepted as a number), ``ValueError`` for a value of the right type that is out of
+range. Public functions check their arguments once, here, and hand plain values to private functions
+that compute.
 """
 
 from __future__ import annotations
@@ -38,12 +39,11 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MAX_EXACT_INT, *,
-            type_error: type[Exception] = ValueError) -> int:
+def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MAX_EXACT_INT) -> int:
     """``value`` as a plain ``int`` in [``minimum``, ``maximum``] (no upper bound for ``None``)."""
     rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise type_error(f"{name} must be an integer {rule}, got {show(value)}")
+        raise TypeError(f"{name} must be an integer {rule}, got {show(value)}")
     v = int(value)
     if v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {show(value)}")
@@ -52,28 +52,28 @@ def integer(name: str, value: object, minimum: int = 1, maximum: int | None = MA
     return v
 
 
-def _as_float(name: str, value: object, rule: str, type_error: type[Exception]) -> float:
-    """A real ``value`` as a ``float`` (``inf`` for an integer beyond the float range), else ``type_error``
+def _as_float(name: str, value: object, rule: str) -> float:
+    """A real ``value`` as a ``float`` (``inf`` for an integer beyond the float range), else ``TypeError``
     saying it must be a real number ``rule``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise type_error(f"{name} must be a real number{rule}, got {show(value)}")
+        raise TypeError(f"{name} must be a real number{rule}, got {show(value)}")
     try:
         return float(value)
     except OverflowError:  # an integer beyond the float range
         return math.inf
 
 
-def real(name: str, value: object, *, type_error: type[Exception] = ValueError) -> float:
+def real(name: str, value: object) -> float:
     """``value`` as a finite ``float``."""
-    out = _as_float(name, value, "", type_error)
+    out = _as_float(name, value, "")
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {show(value)}")
     return out
 
 
-def nonnegative(name: str, value: object, *, type_error: type[Exception] = ValueError) -> float:
+def nonnegative(name: str, value: object) -> float:
     """A finite ``float`` >= 0."""
-    v = real(name, value, type_error=type_error)
+    v = real(name, value)
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {show(value)}")
     return v
@@ -87,10 +87,10 @@ def positive(name: str, value: object) -> float:
     return v
 
 
-def probability(name: str, value: object, *, zero: bool = True, type_error: type[Exception] = ValueError) -> float:
+def probability(name: str, value: object, *, zero: bool = True) -> float:
     """A ``float`` in [0, 1], or in (0, 1] for ``zero=False``."""
     interval = "[0, 1]" if zero else "(0, 1]"
-    v = _as_float(name, value, f" in {interval}", type_error)
+    v = _as_float(name, value, f" in {interval}")
     if not (0.0 <= v <= 1.0 if zero else 0.0 < v <= 1.0):  # NaN fails this test too
         raise ValueError(f"{name} must lie in {interval}, got {show(value)}")
     return v
@@ -107,13 +107,14 @@ def fraction(name: str, value: object) -> float:
 def flag(name: str, value: object) -> bool:
     """A ``bool`` (``True`` or ``False`` only: a string such as ``"no"`` is refused, not read as true)."""
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {show(value)}")
+        raise TypeError(f"{name} must be True or False, got {show(value)}")
     return value
 
 
 def text(name: str, value: object, *, empty: bool = True) -> str:
     """``value`` as a plain ``str`` (a ``str`` subclass is converted); ``empty=False`` refuses ''."""
-    if not isinstance(value, str) or (not empty and not value):
-        kind = "a string" if empty else "a non-empty string"
-        raise ValueError(f"{name} must be {kind}, got {show(value)}")
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {show(value)}")
+    if not empty and not value:
+        raise ValueError(f"{name} must be a non-empty string, got {show(value)}")
     return str(value)

@@ -28,17 +28,26 @@ from importlib import resources
 
 import numpy as np
 
-from specdec import _checks
-from specdec.sampling import _check_rows, _float_array
+from specdec import _arrays, _checks
+from specdec.sampling import ModelDrafter
 
 __all__ = [
     "BOUNDARY",
     "load_learner_corpus",
     "tokenize",
+    "MAX_N",
     "NGramModel",
+    "NGramDrafter",
     "MarkovChain",
     "MixtureDraft",
 ]
+
+MAX_N = 16
+"""Largest n of an :class:`NGramModel`. The model keeps one row of V floats for every context of every
+length below n that training saw, so its table grows about linearly with n (on the project's corpus:
+2 MB at n = 3, 70 MB at n = 16, 3.8 GB at n = 200). Contexts never reach back past a sentence boundary,
+and the corpus's longest sentence has 10 words, so from n = 12 on a longer n only adds padding; 16
+leaves room for a corpus of longer sentences while keeping the table within memory."""
 
 BOUNDARY = "<s>"
 """Sentence boundary token (id 0 in every :class:`NGramModel` vocabulary): it starts and ends sentences."""
@@ -57,6 +66,7 @@ def load_learner_corpus() -> list[tuple[str, str]]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; ``.``, ``?`` and ``,`` become tokens of their own."""
+    text = _checks.text("text", text)
     for mark in ".?,":
         text = text.replace(mark, f" {mark} ")
     return text.lower().split()
@@ -67,11 +77,8 @@ def _corpus_sentences() -> list[list[str]]:
 
 
 def _check_tokens(tokens: object, V: int) -> np.ndarray:
-    tokens = np.asarray(tokens)
-    if tokens.dtype.kind not in "iu" or tokens.ndim != 1:
-        raise ValueError(f"tokens must be a 1-D integer array, got dtype {tokens.dtype} and shape {tokens.shape}")
-    if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
-        raise ValueError(f"tokens must lie in [0, V) = [0, {V}), got values in [{tokens.min()}, {tokens.max()}]")
+    tokens = _arrays.token_array("tokens", tokens)
+    _arrays.check_token_range("tokens", tokens, V)
     return tokens
 
 
@@ -118,13 +125,13 @@ class NGramModel:
     ``[["she", "goes"], ["i", "went"]]`` or ``[tokenize(text) for text in texts]``. A string where a
     sentence or the list of sentences is expected raises ``TypeError`` (it would otherwise be split into
     characters), as does a word that is not a string; a sentence may not contain the boundary ``<s>``
-    (boundaries are added here). ``n`` >= 1. ``smoothing`` > 0. ``vocab``: the vocabulary to use (a
+    (boundaries are added here). ``n`` in [1, :data:`MAX_N`]. ``smoothing`` > 0. ``vocab``: the vocabulary to use (a
     sequence of distinct strings, ``<s>`` first and nowhere else); by default the sorted words of
     ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str), ``vocab_size`` (V).
     """
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
-        n = _checks.integer("n", n, 1, None)
+        n = _checks.integer("n", n, 1, MAX_N)
         smoothing = _checks.positive("smoothing", smoothing)
         sentences = _check_sentences(sentences)
         if vocab is None:
@@ -205,14 +212,50 @@ class NGramModel:
         for i, t in enumerate(tokens.tolist()):
             if m:
                 history = (0,) * m if t == 0 else history[1:] + (t,)
-            ctx = history
-            while ctx not in self._contexts:  # back off: drop the oldest token until the context was seen
-                ctx = ctx[1:]
-            idx[i] = self._contexts[ctx]
+            idx[i] = self._row(history)
         return self._probs[idx]  # (L, V)
+
+    def _row(self, history: tuple[int, ...]) -> int:
+        """Row of the table for a context: back off, dropping the oldest token, until it was seen."""
+        while history not in self._contexts:
+            history = history[1:]
+        return self._contexts[history]
+
+    def _last_history(self, tokens: np.ndarray) -> tuple[int, ...]:
+        """The context after ``tokens``: its last n − 1 tokens after the latest ``<s>``, padded with ``<s>``."""
+        m = self.n - 1
+        tail = tokens[len(tokens) - m :].tolist() if m else []
+        if 0 in tail:
+            tail = tail[len(tail) - tail[::-1].index(0) :]
+        return (0,) * (m - len(tail)) + tuple(tail)
 
     def __repr__(self) -> str:
         return f"NGramModel(n={self.n}, V={self.vocab_size}, smoothing={self.smoothing:g})"
+
+
+class NGramDrafter(ModelDrafter):
+    """An :class:`NGramModel` as a drafter: what :class:`specdec.sampling.ModelDrafter` drafts from the
+    same model, token for token for the same Generator, read at the last n − 1 tokens of the context.
+
+    A model call scores every position of the context (O(L) per drafted token); an n-gram model's next
+    row depends only on its last n − 1 tokens, so this drafter looks that one row up (O(n)). Its cost is
+    still counted as one draft forward per drafted token. ``temperature`` and ``top_p`` as for
+    ``ModelDrafter``.
+    """
+
+    def __init__(self, model: NGramModel, *, temperature: float = 1.0, top_p: float = 1.0):
+        if not isinstance(model, NGramModel):
+            raise TypeError(f"model must be an NGramModel, got {type(model).__name__}")
+        super().__init__(model, temperature=temperature, top_p=top_p, name="draft")
+
+    def _next_row(self, tokens: np.ndarray, V: int | None) -> np.ndarray:
+        """(L,) tokens -> (V,) the model's row after them, from their last n − 1 tokens."""
+        model = self.model
+        _check_tokens(tokens[len(tokens) - max(model.n - 1, 1) :], model.vocab_size)
+        return model._probs[model._row(model._last_history(tokens))]  # (V,)
+
+    def __repr__(self) -> str:
+        return f"NGramDrafter({self.model!r}, temperature={self.temperature:g}, top_p={self.top_p:g})"
 
 
 class MarkovChain:
@@ -224,11 +267,11 @@ class MarkovChain:
     """
 
     def __init__(self, transition):
-        transition = _float_array("transition", transition, 2)
+        transition = _arrays.float_array("transition", transition, 2)
         if transition.shape[0] != transition.shape[1]:
             raise ValueError(f"transition must be square (V, V), got shape {transition.shape}")
         transition = transition.copy()  # validate and keep the same snapshot
-        _check_rows("transition", transition)
+        _arrays.check_rows("transition", transition)
         transition.flags.writeable = False
         self.transition = transition
         self.vocab_size = transition.shape[1]
@@ -242,13 +285,7 @@ class MarkovChain:
         (and so equals its expectation α). ``weights`` is validated like the constructor's ``transition``:
         a floating-point array (ints and strings raise ``TypeError``), non-empty, a distribution.
         """
-        w = np.asarray(weights)
-        if w.dtype.kind != "f":
-            raise TypeError(f"weights must be a floating-point array, got dtype {w.dtype}")
-        if w.ndim != 1:
-            raise ValueError(f"weights must be a (V,) distribution, got shape {w.shape}")
-        w = _float_array("weights", w, 1)
-        _check_rows("weights", w)
+        w = _arrays.distribution("weights", weights, 1)
         return cls(np.stack([np.roll(w, j) for j in range(w.shape[0])]))
 
     def __call__(self, tokens) -> np.ndarray:
@@ -279,11 +316,11 @@ class MixtureDraft:
         if noise is None:
             noise = np.full(V, 1.0 / V)
         else:
-            noise = _float_array("noise", noise, 1)
+            noise = _arrays.float_array("noise", noise, 1)
             if noise.shape != (V,):
                 raise ValueError(f"noise must have shape (V,) = ({V},), got {noise.shape}")
             noise = noise.copy()  # validate and keep the same snapshot
-            _check_rows("noise", noise)
+            _arrays.check_rows("noise", noise)
         noise.flags.writeable = False
         self.target = target
         self.epsilon = epsilon

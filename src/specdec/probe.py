@@ -248,10 +248,9 @@ class ProbeResult:
     """Everything one probe run measured and predicted. Times in seconds, rates per second.
 
     ``bandwidth_buffer_bytes`` and ``weight_bytes`` are the sizes actually measured (after rounding
-    to whole rows or columns), not the sizes requested. ``expected_tokens`` is τ, the expected tokens
-    per target forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for
-    ``alpha`` and ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`; the field keeps its
-    name so that the JSON keys stay stable. ``speedup_theorem``, ``speedup_predicted`` and
+    to whole rows or columns), not the sizes requested. ``tau`` is τ, the expected tokens per target
+    forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for ``alpha`` and
+    ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`. ``speedup_theorem``, ``speedup_predicted`` and
     ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the roofline's and the measured
     t(k + 1) / t(1).
     """
@@ -284,7 +283,7 @@ class ProbeResult:
     alpha: float
     k: int
     c: float
-    expected_tokens: float
+    tau: float
     speedup_theorem: float
     c_verify_predicted: float
     speedup_predicted: float
@@ -319,7 +318,7 @@ def run_probe(
     :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to ``max_tokens`` plus k + 1.
     ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to evaluate (see
     :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
-    ``expected_tokens``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
+    ``tau``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
 
     Limits, so that no argument can allocate many gigabytes or run for minutes: ``max_tokens`` and
     k + 1 at most :data:`MAX_TOKENS`; ``weight_bytes`` at most :data:`MAX_BUFFER_BYTES`;
@@ -439,7 +438,7 @@ def run_probe(
         alpha=alpha,
         k=k,
         c=c,
-        expected_tokens=tau,
+        tau=tau,
         speedup_theorem=speedup_theorem,
         c_verify_predicted=cv_pred,
         speedup_predicted=walltime_speedup(alpha, k, c, cv_pred),
@@ -480,7 +479,7 @@ def format_probe(r: ProbeResult) -> str:
     lines += [
         "",
         f"speculative decoding here: alpha = {r.alpha:.2f}, k = {r.k}, c = {r.c:.3f}; "
-        f"E[tokens per step] = {r.expected_tokens:.2f}; speedup = E[tokens] / (k c + c_verify)",
+        f"τ (Eq. 1) = {r.tau:.2f}; speedup = τ / (k c + c_verify)",
         f"  {'c_verify':>8}  {'where it comes from':<34}  speedup",
     ]
     for cv, label, sp in (

@@ -79,8 +79,10 @@ def _count(name: str, value: object, minimum: int, maximum: int = MAX_COUNT) -> 
 
 
 def _dtype(name: str, value: object) -> str:
-    if not isinstance(value, str) or value not in DTYPE_BYTES:
-        valid = ", ".join(DTYPE_BYTES)
+    valid = ", ".join(DTYPE_BYTES)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a dtype name (a string), got {_checks.show(value)}; valid: {valid}")
+    if value not in DTYPE_BYTES:
         raise ValueError(f"{name}: unknown dtype {_checks.show(value)}; valid: {valid}")
     return str(value)
 
@@ -245,9 +247,11 @@ def _preset(kind: str, table: Mapping[str, Any], cls: type, name: object) -> Any
     """``table[name]``, an instance of ``cls`` passing through, or ValueError listing the valid names."""
     if isinstance(name, cls):
         return name
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a preset name or a {cls.__name__}, got {_checks.show(name)}")
     try:
         return table[name]
-    except (KeyError, TypeError):
+    except KeyError:
         raise ValueError(f"{kind}: unknown preset {name!r}; valid: {', '.join(table)}") from None
 
 

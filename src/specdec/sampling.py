@@ -1,23 +1,47 @@
-"""Speculative sampling: Leviathan, Kalman & Matias (2023), Algorithm 1, in NumPy.
+"""Speculative sampling: Leviathan, Kalman & Matias (2023), Algorithm 1, in NumPy, with a seam for drafters.
 
 Notation (the site's unified notation, not the paper's letters):
 
 - ``p_T`` -- the target model's next-token distribution (Leviathan's p, from M_p).
-- ``p_D`` -- the draft model's next-token distribution (Leviathan's q, from the approximation M_q).
+- ``p_D`` -- the draft's next-token distribution (Leviathan's q, from the approximation M_q).
 - ``k`` -- drafted tokens per step (Leviathan's γ).
-- ``β`` -- the acceptance probability after one fixed prefix, β = Σ_x min(p_T(x), p_D(x)) for that prefix's pair
-  of rows (Leviathan Definition 3.1, Theorem 3.5). :func:`acceptance_rate` computes it row by row.
+- ``β`` -- the acceptance probability after one fixed prefix, β = Σ min(p_T(x), p_D(x)) over tokens x,
+  for that prefix's pair of rows (Leviathan Definition 3.1, Theorem 3.5); :func:`beta` computes it.
 - ``α`` -- acceptance rate, α = E[β], the expectation of β over prefixes (Leviathan Corollary 3.6).
 - ``τ`` -- mean tokens emitted per target forward, the bonus / corrected token included.
+
+The module reads in the page's order: β and the residual, standardisation (temperature, top-p), one
+verification step (:func:`verify`, :func:`verify_batch`), drafters, the decoding loops.
 
 A *model* is any callable ``model(tokens) -> probs``: ``tokens`` a 1-D int array of length L, ``probs``
 an (L, V) float array whose row i is the next-token distribution after ``tokens[:i+1]``.
 
+A *drafter* proposes, the target disposes. Any object with a method ``propose(context, k, rng) -> Draft``
+is a drafter: from the tokens so far it proposes at most k tokens, with the (j, V) rows p_D they were
+drawn from and its cost in draft forward calls. A deterministic drafter gives one-hot rows, which
+Algorithm 1 verifies losslessly like any other. :func:`speculative_decode` calls the drafter once per
+step, scores context + draft with one target call and keeps what :func:`verify` keeps, so the output
+follows p_T whatever the drafter proposes. Drafters here: :class:`ModelDrafter` (a draft model sampled
+autoregressively: Leviathan's path), :class:`specdec.models.NGramDrafter` (an n-gram model read at its
+last n − 1 tokens) and :class:`PromptLookup` (Saxena 2023: copy what followed an earlier occurrence of
+the context's last n-gram).
+
+Trees. A tree-shaped draft (Medusa, EAGLE, SpecInfer: several candidates per position, verified in one
+target forward under a tree attention mask) extends this seam instead of replacing it. A tree draft is
+a :class:`Draft` plus one parent index per drafted token (a chain is the tree whose parents are
+-1, 0, 1, ...); the target is called once on the flattened tree with that mask and returns one p_T row
+per node; verification walks from the root, trying the children of an accepted node one after another
+with the same acceptance test, each rejection replacing p_T by its residual for the next sibling
+(the multi-candidate rule of SpecInfer, Miao et al. 2023). The private ``_verify`` is that walk on a tree of
+one chain, so the loop only has to dispatch on the draft's shape; ``propose``, the cost accounting and
+the result record stay as they are.
+
 All randomness comes from the ``numpy.random.Generator`` passed in; the global RNG is never touched.
-Bad input raises ``ValueError`` (or ``TypeError`` for a wrong type) naming the argument and the rule it
-broke. Nothing is renormalised, clipped or guessed: a row must already be a distribution (non-negative,
-finite, summing to 1 within ``ROW_SUM_TOL``). The only renormalisations are the ones that *define*
-an operation: ``norm(max(0, p_T - p_D))`` and temperature / top-p (Leviathan section 2.2).
+Bad input raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value, naming the argument
+and the rule it broke (checks in the private module ``specdec._arrays``). Nothing is renormalised, clipped or guessed:
+a row must already be a distribution (non-negative, finite, summing to 1 within ``ROW_SUM_TOL``). The
+only renormalisations are the ones that *define* an operation: norm(max(0, p_T − p_D)) and
+temperature / top-p (Leviathan section 2.2).
 """
 
 from __future__ import annotations
@@ -28,217 +52,87 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from specdec import _checks
+from specdec import _arrays, _checks
+from specdec._arrays import ROW_SUM_TOL
 
 __all__ = [
     "ROW_SUM_TOL",
-    "acceptance_rate",
+    "beta",
     "residual",
     "standardize",
     "verify",
     "verify_batch",
+    "Draft",
+    "Drafter",
+    "ModelDrafter",
+    "PromptLookup",
     "DecodeResult",
     "SpeculativeResult",
     "autoregressive_decode",
     "speculative_decode",
 ]
 
-ROW_SUM_TOL = 1e-6
-"""A row counts as a distribution when it is non-negative, finite and sums to 1 within this."""
-
 Model = Callable[[np.ndarray], np.ndarray]
 
 
-# ----------------------------------------------------------------------------------------------
-# validation: cheap (row sums and a minimum, one trip through memory per array), loud, never corrective
-# ----------------------------------------------------------------------------------------------
-
-
-def _float_array(name: str, p: object, ndim: int) -> np.ndarray:
-    p = np.asarray(p)
-    if p.dtype.kind != "f":
-        raise TypeError(f"{name} must be a floating-point array, got dtype {p.dtype}")
-    if p.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {p.shape}")
-    if p.shape[-1] == 0:
-        raise ValueError(f"{name} has an empty vocabulary axis (shape {p.shape})")
-    return p
-
-
-_BLOCK_BYTES = 1 << 20
-"""Validation reads arrays in blocks of about this many bytes, so its second reduction hits the cache."""
-
-
-def _row_sums(rows: np.ndarray) -> np.ndarray:
-    """(R, V) -> (R,) float64 row sums. Short float64 rows go through a matrix-vector product (much faster
-    than one reduction per row); NaN and infinities propagate either way."""
-    if rows.shape[1] <= 256 and rows.dtype == np.float64:
-        return rows @ np.ones(rows.shape[1], dtype=rows.dtype)
-    return np.add.reduce(rows, axis=-1, dtype=np.float64)
-
-
-def _check_rows(name: str, p: np.ndarray, *, row_offset: int = 0) -> None:
-    """Every row ``p[..., :]`` is a distribution, or ValueError naming ``name`` and the first bad row.
-
-    Two reductions per cache-sized block of rows: the row sums (an inf or NaN makes a sum non-finite),
-    then the block minimum (a NaN or a negative entry fails ``>= 0``), which reads the block back from
-    cache. Non-negative entries with finite row sums are all finite. So the array crosses memory once.
-    Infinities and NaN are reported by the ValueError alone (no RuntimeWarning from the arithmetic).
-    ``row_offset`` is added to the first index in the message, for ``p`` a slice of a larger array.
-    """
-    rows = p.reshape(-1, p.shape[-1])  # (R, V), a view for contiguous input
-    step = max(1, _BLOCK_BYTES // (rows.shape[1] * rows.itemsize))
-    sums = np.empty(rows.shape[0])  # (R,)
-    non_negative = True
-    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, or a sum past the float range: caught below
-        for start in range(0, rows.shape[0], step):  # blocks of rows, not sequences: ~1 per MiB
-            block = rows[start:start + step]
-            sums[start:start + step] = _row_sums(block)
-            non_negative &= bool(block.min() >= 0)
-    sums = sums.reshape(p.shape[:-1])
-    if non_negative and bool(np.all(np.abs(sums - 1.0) <= ROW_SUM_TOL)):
-        return
-    # error path only: find the first offending row to name it
-
-    def shifted(where: tuple[int, ...]) -> tuple[int, ...]:
-        return (where[0] + row_offset, *where[1:]) if p.ndim > 1 else where
-
-    bad_entry = ~(p >= 0)
-    if bad_entry.any():
-        where = tuple(int(i) for i in np.argwhere(bad_entry)[0])
-        value = float(p[where])
-        kind = "NaN" if math.isnan(value) else "negative"
-        raise ValueError(f"{name} is not a distribution: {kind} entry {value!r} at index {shifted(where)}")
-    where = tuple(int(i) for i in np.argwhere(~(np.abs(sums - 1.0) <= ROW_SUM_TOL))[0])
-    which = "it" if p.ndim == 1 else f"row {shifted(where)}"
-    raise ValueError(
-        f"{name} is not a distribution: {which} sums to {float(sums[where])!r}, "
-        f"not 1 within {ROW_SUM_TOL:g} (rows are never renormalised for you)"
-    )
-
-
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """A plain ``int`` >= ``minimum`` (no upper bound); ``TypeError`` for a non-integer, as documented here."""
-    return _checks.integer(name, value, minimum, None, type_error=TypeError)
-
-
 def _check_sampling(temperature: object, top_p: object) -> tuple[float, float]:
-    """Temperature a finite float >= 0 (0 means greedy), top_p a float in (0, 1]; ``TypeError`` for a non-number."""
-    return (_checks.nonnegative("temperature", temperature, type_error=TypeError),
-            _checks.probability("top_p", top_p, zero=False, type_error=TypeError))
-
-
-def _check_pair(p_target: object, p_draft: object) -> tuple[np.ndarray, np.ndarray]:
-    """Two distributions, or two stacks of them, of the same shape: (V,) or (n, V)."""
-    checked = []
-    for name, p in (("p_target", p_target), ("p_draft", p_draft)):
-        p = np.asarray(p)
-        if p.ndim not in (1, 2):
-            raise ValueError(f"{name} must be a (V,) row or an (n, V) array of rows, got shape {p.shape}")
-        checked.append(_float_array(name, p, p.ndim))
-    p_target, p_draft = checked
-    if p_draft.shape != p_target.shape:
-        raise ValueError(f"p_draft must have the shape of p_target {p_target.shape}, got {p_draft.shape}")
-    _check_rows("p_target", p_target)
-    _check_rows("p_draft", p_draft)
-    return p_target, p_draft
-
-
-def _check_step(p_target, p_draft, draft_tokens, rng, batched: bool):
-    """Shapes, dtypes, ranges and distributions of one verification step (single or batched)."""
-    lead = 1 if batched else 0
-    p_target = _float_array("p_target", p_target, 2 + lead)
-    p_draft = _float_array("p_draft", p_draft, 2 + lead)
-    draft_tokens = np.asarray(draft_tokens)
-    if draft_tokens.dtype.kind not in "iu":
-        raise TypeError(f"draft_tokens must be an integer array, got dtype {draft_tokens.dtype}")
-    if draft_tokens.ndim != 1 + lead:
-        raise ValueError(f"draft_tokens must be {1 + lead}-D, got shape {draft_tokens.shape}")
-    k = p_draft.shape[-2]
-    if k < 1:
-        raise ValueError(f"k (rows of p_draft) must be >= 1, got p_draft shape {p_draft.shape}")
-    V = p_target.shape[-1]
-    lead_shape = p_draft.shape[:lead]
-    if p_draft.shape != (*lead_shape, k, V):
-        raise ValueError(f"p_draft must have V={V} columns like p_target, got shape {p_draft.shape}")
-    if p_target.shape != (*lead_shape, k + 1, V):
-        raise ValueError(
-            f"p_target must have shape {(*lead_shape, k + 1, V)} (k + 1 rows for k={k} drafts), "
-            f"got {p_target.shape}"
-        )
-    if draft_tokens.shape != (*lead_shape, k):
-        raise ValueError(f"draft_tokens must have shape {(*lead_shape, k)}, got {draft_tokens.shape}")
-    if draft_tokens.size and (draft_tokens.min() < 0 or draft_tokens.max() >= V):
-        raise ValueError(f"draft_tokens must lie in [0, V) = [0, {V}), got values in "
-                         f"[{int(draft_tokens.min())}, {int(draft_tokens.max())}]")
-    _check_rng(rng)
-    _check_rows("p_target", p_target)
-    _check_rows("p_draft", p_draft)
-    return p_target, p_draft, draft_tokens.astype(np.intp, copy=False)
-
-
-def _check_drafted(pd_x: np.ndarray) -> None:
-    """A drafted token must have had positive draft probability: it was sampled from p_D."""
-    if not np.all(pd_x > 0):
-        where = tuple(int(i) for i in np.argwhere(~(pd_x > 0))[0])
-        raise ValueError(f"draft_tokens{list(where)} has probability 0 under p_draft, so it cannot have been "
-                         "drawn from p_draft")
+    """Temperature a finite float >= 0 (0 means greedy), top_p a float in (0, 1]."""
+    return _checks.nonnegative("temperature", temperature), _checks.probability("top_p", top_p, zero=False)
 
 
 # ----------------------------------------------------------------------------------------------
-# the pieces of the rule
+# the pieces of the rule: β, the residual
 # ----------------------------------------------------------------------------------------------
 
 
-def acceptance_rate(p_target, p_draft):
-    """β = Σ_x min(p_T(x), p_D(x)) for each pair of rows (Leviathan Definition 3.1, Theorem 3.5).
+def beta(p_target, p_draft):
+    """β = Σ min(p_T(x), p_D(x)) over tokens x, for each pair of rows (Leviathan Definition 3.1, Theorem 3.5).
 
     β is the probability that one draft drawn from the row ``p_draft`` is accepted against the row
-    ``p_target``: the acceptance probability after one fixed prefix. The paper's acceptance rate α is its
-    expectation over prefixes, α = E[β] (Corollary 3.6), so α of a pair of models is the mean of this
-    function over rows from many prefixes; for a single fixed pair of rows (or rows that all give the same
-    β) the two coincide. It equals 1 − the total-variation distance between the two rows.
+    ``p_target``: the acceptance probability after one fixed prefix. The acceptance rate α is its
+    expectation over prefixes, α = E[β] (Corollary 3.6), so α of a pair of models is the mean of β over
+    rows from many prefixes. β equals 1 − the total-variation distance between the two rows.
 
     ``p_target``, ``p_draft``: (V,) -> a float; (n, V) -> an (n,) array, one β per row. Any other number
     of dimensions (a 0-d scalar included) raises ``ValueError``.
     """
-    p_target, p_draft = _check_pair(p_target, p_draft)
-    beta = np.minimum(p_target, p_draft).sum(axis=-1)  # (V,) -> () or (n, V) -> (n,)
-    return float(beta) if beta.ndim == 0 else beta
+    p_T, p_D = _arrays.pair(p_target, p_draft)
+    b = np.minimum(p_T, p_D).sum(axis=-1)  # (V,) -> () or (n, V) -> (n,)
+    return float(b) if b.ndim == 0 else b
 
 
-def _residual_weights(p_target: np.ndarray, p_draft: np.ndarray, out: np.ndarray | None = None):
+def _residual_weights(p_T: np.ndarray, p_D: np.ndarray, out: np.ndarray | None = None):
     """The weights a rejected row resamples from: (..., V), (..., V) -> ((..., V), (...)) row masses.
 
     max(0, p_T − p_D), unnormalised, computed as p_T − min(p_T, p_D) (into ``out`` when given, which may be
-    ``p_draft`` itself). A row with no residual mass (p_T ≤ p_D everywhere, so p_T == p_D for distributions)
+    ``p_D`` itself). A row with no residual mass (p_T ≤ p_D everywhere, so p_T = p_D for distributions)
     cannot be rejected; it falls back to its p_T row instead of being all zeros. Returns the weights and the
     residual mass of each row (1 − β; 0 on the fall-back rows). The only implementation of the residual:
     :func:`residual`, :func:`verify` and :func:`verify_batch` all go through it.
     """
-    w = np.minimum(p_target, p_draft, out=out)
-    np.subtract(p_target, w, out=w)
+    w = np.minimum(p_T, p_D, out=out)
+    np.subtract(p_T, w, out=w)
     mass = w.sum(axis=-1)  # (...)
     empty = ~(mass > 0)
     if empty.any():
-        w[empty] = p_target[empty]
+        w[empty] = p_T[empty]
     return w, mass
 
 
 def residual(p_target, p_draft):
     """The adjusted distribution p' = norm(max(0, p_T − p_D)) (Leviathan section 2.3), row-wise.
 
-    Where a row has no residual mass (p_T ≤ p_D everywhere, i.e. p_T == p_D for distributions),
+    Where a row has no residual mass (p_T ≤ p_D everywhere, i.e. p_T = p_D for distributions),
     rejection cannot happen and the row of ``p_target`` is returned unchanged; never NaN.
     """
-    p_target, p_draft = _check_pair(p_target, p_draft)
-    w, mass = _residual_weights(p_target, p_draft)  # (..., V), (...) mass = 1 − β of the row
+    p_T, p_D = _arrays.pair(p_target, p_draft)
+    w, mass = _residual_weights(p_T, p_D)  # (..., V), (...) mass = 1 − β of the row
     return w / np.where(mass > 0, mass, 1.0)[..., None]  # fall-back rows hold p_T, divided by 1
+
+
+# ----------------------------------------------------------------------------------------------
+# standardised sampling (Leviathan section 2.2) and drawing one token per row
+# ----------------------------------------------------------------------------------------------
 
 
 _TOP_P_TOL = 1e-12
@@ -249,7 +143,7 @@ def standardize(p, temperature: float = 1.0, top_p: float = 1.0):
     """Temperature then top-p (nucleus) applied to distributions, row-wise (Leviathan section 2.2).
 
     ``p`` (..., V), each row a distribution. ``temperature`` 0 gives the one-hot argmax (first index
-    on ties); otherwise p^(1/temperature), renormalised (computed in log space). A positive temperature so
+    on ties); otherwise p raised to the power 1/temperature, renormalised (computed in log space). A positive temperature so
     small that 1/temperature overflows gives the argmax row too (spread evenly over tied maxima), never NaN.
     ``top_p`` keeps the smallest set of most probable tokens whose mass reaches ``top_p`` (stable order on
     ties) and renormalises; a cumulative mass within 1e-12 below ``top_p`` counts as reaching it, so rounding
@@ -258,8 +152,7 @@ def standardize(p, temperature: float = 1.0, top_p: float = 1.0):
     Speculative sampling applies this to *both* p_T and p_D before the acceptance test.
     """
     temperature, top_p = _check_sampling(temperature, top_p)
-    p = _float_array("p", p, max(np.ndim(p), 1))
-    _check_rows("p", p)
+    p = _arrays.distribution("p", p, max(np.ndim(p), 1))
     return _standardize(p, temperature, top_p)
 
 
@@ -268,9 +161,9 @@ def _standardize(p: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
     if temperature == 1.0 and top_p == 1.0:
         return p.copy()
     if temperature == 0.0:
-        q = np.zeros_like(p)  # (..., V)
-        np.put_along_axis(q, p.argmax(axis=-1)[..., None], 1.0, axis=-1)
-        return q
+        out = np.zeros_like(p)  # (..., V)
+        np.put_along_axis(out, p.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        return out
     if temperature != 1.0:
         # log(0) = -inf is wanted; a tiny temperature overflows the division to -inf (also wanted), and if it
         # rounds to 0 in p's dtype, 0/0 at the maxima is replaced by 0: the limit is the argmax row, never NaN
@@ -278,22 +171,22 @@ def _standardize(p: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
             log_p = np.log(p)  # (..., V), -inf where p == 0
             gap = log_p - log_p.max(axis=-1, keepdims=True)  # <= 0, and 0 at the maxima
             z = np.where(gap == 0, 0.0, gap / temperature)
-        q = np.exp(z)  # 1 at the maxima, so every row sum is >= 1
-        q /= q.sum(axis=-1, keepdims=True)
+        out = np.exp(z)  # 1 at the maxima, so every row sum is >= 1
+        out /= out.sum(axis=-1, keepdims=True)
     else:
-        q = p
+        out = p
     if top_p < 1.0:
-        order = np.argsort(-q, axis=-1, kind="stable")  # (..., V) most probable first
-        q_sorted = np.take_along_axis(q, order, axis=-1)
-        mass = np.cumsum(q_sorted, axis=-1)  # (..., V)
+        order = np.argsort(-out, axis=-1, kind="stable")  # (..., V) most probable first
+        out_sorted = np.take_along_axis(out, order, axis=-1)
+        mass = np.cumsum(out_sorted, axis=-1)  # (..., V)
         mass_before = np.concatenate([np.zeros_like(mass[..., :1]), mass[..., :-1]], axis=-1)  # exclusive
         keep_sorted = mass_before < top_p - _TOP_P_TOL  # mass within _TOP_P_TOL of top_p has reached it
         keep_sorted[..., 0] = True  # the most probable token is always kept
-        keep = np.zeros(q.shape, dtype=bool)
+        keep = np.zeros(out.shape, dtype=bool)
         np.put_along_axis(keep, order, keep_sorted, axis=-1)
-        q = np.where(keep, q, 0.0)
-        q /= q.sum(axis=-1, keepdims=True)
-    return q
+        out = np.where(keep, out, 0.0)
+        out /= out.sum(axis=-1, keepdims=True)
+    return out
 
 
 _ONE_LEVEL_V = 1024
@@ -348,23 +241,6 @@ def _sample(p_row: np.ndarray, rng: np.random.Generator) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
-def _last_token_weights(p_target: np.ndarray, p_draft: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Weights of the token that ends each step: (B, k+1, V), (B, k, V), (B,) accepted -> (B, V).
-
-    max(0, p_T[n] − p_D[n]) after a rejection at row n; p_T[k] when all k drafts were accepted;
-    p_T[n] when the residual has no mass (see :func:`residual`). Unnormalised.
-    """
-    B, k = p_draft.shape[:2]
-    b = np.arange(B)
-    pt_n = p_target[b, n]  # (B, V)
-    pd_n = p_draft[b, np.minimum(n, k - 1)]  # (B, V) a copy, turned into the residual in place
-    weights, _ = _residual_weights(pt_n, pd_n, out=pd_n)
-    bonus = n == k  # (B,) all accepted: row k of p_T, not a residual
-    if bonus.any():
-        weights[bonus] = pt_n[bonus]
-    return weights
-
-
 def verify(p_target, p_draft, draft_tokens, rng):
     """One speculative-sampling verification step (Leviathan Algorithm 1, section 2.3).
 
@@ -378,29 +254,46 @@ def verify(p_target, p_draft, draft_tokens, rng):
 
     Returns ``(tokens, n_accepted)``: ``tokens`` a 1-D int array of length ``n_accepted + 1``.
     """
-    p_target, p_draft, draft_tokens = _check_step(p_target, p_draft, draft_tokens, rng, batched=False)
-    return _verify(p_target, p_draft, draft_tokens, rng)
+    p_T, p_D, draft_tokens = _arrays.step(p_target, p_draft, draft_tokens, rng, batched=False)
+    return _verify(p_T, p_D, draft_tokens, rng)
 
 
-def _verify(p_target: np.ndarray, p_draft: np.ndarray, draft_tokens: np.ndarray, rng: np.random.Generator):
-    """:func:`verify` on inputs already checked (shapes, ranges, distributions)."""
+def _verify(p_T: np.ndarray, p_D: np.ndarray, draft_tokens: np.ndarray, rng: np.random.Generator):
+    """:func:`verify` on inputs already checked: (k+1, V), (k, V), (k,), k >= 0 (k = 0 is one plain step)."""
     k = draft_tokens.shape[0]
     rows = np.arange(k)
-    pt_x = p_target[rows, draft_tokens]  # (k,) p_T(x_i)
-    pd_x = p_draft[rows, draft_tokens]  # (k,) p_D(x_i)
-    _check_drafted(pd_x)
+    p_T_of_x = p_T[rows, draft_tokens]  # (k,) p_T(x_i)
+    p_D_of_x = p_D[rows, draft_tokens]  # (k,) p_D(x_i)
+    _arrays.drafted(p_D_of_x)
     r = rng.random(k)  # (k,)
     n = k
     for i in range(k):
-        if not r[i] * pd_x[i] < pt_x[i]:  # rejected with probability 1 − p_T(x_i)/p_D(x_i)
+        if not r[i] * p_D_of_x[i] < p_T_of_x[i]:  # rejected with probability 1 − p_T(x_i)/p_D(x_i)
             n = i
             break
     if n < k:
-        weights, _ = _residual_weights(p_target[n], p_draft[n])  # (V,) max(0, p_T − p_D), or p_T if no mass
+        weights, _ = _residual_weights(p_T[n], p_D[n])  # (V,) max(0, p_T − p_D), or p_T if no mass
     else:
-        weights = p_target[k]  # (V,) all accepted: the bonus token
+        weights = p_T[k]  # (V,) all accepted: the bonus token
     last = _sample(weights, rng)
     return np.append(draft_tokens[:n], last).astype(np.int64), n
+
+
+def _last_token_weights(p_T: np.ndarray, p_D: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Weights of the token that ends each step: (B, k+1, V), (B, k, V), (B,) accepted -> (B, V).
+
+    max(0, p_T[n] − p_D[n]) after a rejection at row n; p_T[k] when all k drafts were accepted;
+    p_T[n] when the residual has no mass (see :func:`residual`). Unnormalised.
+    """
+    B, k = p_D.shape[:2]
+    b = np.arange(B)
+    p_T_n = p_T[b, n]  # (B, V)
+    p_D_n = p_D[b, np.minimum(n, k - 1)]  # (B, V) a copy, turned into the residual in place
+    weights, _ = _residual_weights(p_T_n, p_D_n, out=p_D_n)
+    bonus = n == k  # (B,) all accepted: row k of p_T, not a residual
+    if bonus.any():
+        weights[bonus] = p_T_n[bonus]
+    return weights
 
 
 def verify_batch(p_target, p_draft, draft_tokens, rng):
@@ -414,29 +307,162 @@ def verify_batch(p_target, p_draft, draft_tokens, rng):
     Returns ``(tokens, n_accepted)``: ``tokens`` (B, k+1) int64, row b holding its ``n_accepted[b] + 1``
     tokens then -1 padding; ``n_accepted`` (B,).
     """
-    p_target, p_draft, draft_tokens = _check_step(p_target, p_draft, draft_tokens, rng, batched=True)
+    p_T, p_D, draft_tokens = _arrays.step(p_target, p_draft, draft_tokens, rng, batched=True)
     B, k = draft_tokens.shape
     b = np.arange(B)
     i = np.arange(k)
-    pt_x = p_target[b[:, None], i, draft_tokens]  # (B, k) p_T(x_i)
-    pd_x = p_draft[b[:, None], i, draft_tokens]  # (B, k) p_D(x_i)
-    _check_drafted(pd_x)
+    p_T_of_x = p_T[b[:, None], i, draft_tokens]  # (B, k) p_T(x_i)
+    p_D_of_x = p_D[b[:, None], i, draft_tokens]  # (B, k) p_D(x_i)
+    _arrays.drafted(p_D_of_x)
     r = rng.random((B, k))  # (B, k)
-    rejected = ~(r * pd_x < pt_x)  # (B, k)
+    rejected = ~(r * p_D_of_x < p_T_of_x)  # (B, k)
     n = np.where(rejected.any(axis=1), rejected.argmax(axis=1), k)  # (B,) first rejection, or k
 
     u = rng.random(B)  # (B,) one uniform per sequence for its last token
 
     last = np.empty(B, dtype=np.int64)  # (B,)
-    step = max(1, _BLOCK_BYTES // (p_target.shape[-1] * p_target.itemsize))
+    step = max(1, _arrays.BLOCK_BYTES // (p_T.shape[-1] * p_T.itemsize))
     for start in range(0, B, step):  # cache-sized blocks of rows (one block unless B·V is large)
         blk = slice(start, start + step)
-        last[blk] = _sample_rows(_last_token_weights(p_target[blk], p_draft[blk], n[blk]), u[blk])
+        last[blk] = _sample_rows(_last_token_weights(p_T[blk], p_D[blk], n[blk]), u[blk])
 
     tokens = np.full((B, k + 1), -1, dtype=np.int64)  # (B, k+1)
     tokens[:, :k] = np.where(i < n[:, None], draft_tokens, -1)
     tokens[b, n] = last
     return tokens, n.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------------------------
+# drafters: what proposes the k tokens of a step
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a drafter proposes for one step.
+
+    ``tokens`` (j,) int64, j <= k (j = 0: nothing to propose, the step is one plain target step).
+    ``p_D`` (j, V) float: row i is the distribution ``tokens[i]`` was drawn from (one-hot for a
+    deterministic drafter). ``cost``: draft forward calls spent, in units of one draft-model forward
+    (0 for a drafter that runs no model, such as :class:`PromptLookup`).
+    """
+
+    tokens: np.ndarray
+    p_D: np.ndarray
+    cost: int
+
+    def __repr__(self) -> str:
+        return f"Draft(tokens={self.tokens.tolist()}, p_D shape {self.p_D.shape}, cost={self.cost})"
+
+
+class Drafter:
+    """The drafter protocol: ``propose(context, k, rng) -> Draft`` with at most ``k`` tokens.
+
+    ``context``: the prompt and every token emitted so far, a 1-D int64 array. ``rng``: the
+    ``numpy.random.Generator`` of the decoding loop, for drafters that sample. Subclassing is optional:
+    :func:`speculative_decode` accepts any object with a ``propose`` method.
+    """
+
+    def propose(self, context: np.ndarray, k: int, rng: np.random.Generator) -> Draft:
+        raise NotImplementedError
+
+
+def _one_hot(tokens: np.ndarray, V: int) -> np.ndarray:
+    """(j,) token ids -> (j, V) float64 rows, each one-hot on its token."""
+    rows = np.zeros((tokens.shape[0], V))  # (j, V)
+    rows[np.arange(tokens.shape[0]), tokens] = 1.0
+    return rows
+
+
+class ModelDrafter(Drafter):
+    """Leviathan's draft model: k tokens drawn autoregressively from the standardised p_D of ``model``.
+
+    ``model`` follows the model protocol ((L,) -> (L, V)); ``temperature`` and ``top_p`` standardise its
+    rows before each draw (use the target's, for the best acceptance; any choice stays exact). Each
+    drafted token costs one call of ``model``, on the whole context so far. Attribute ``name`` names
+    the model in error messages.
+    """
+
+    def __init__(self, model: Model, *, temperature: float = 1.0, top_p: float = 1.0, name: str = "draft"):
+        if not callable(model):
+            raise TypeError(f"model must be callable, (L,) tokens -> (L, V) probabilities, got {type(model).__name__}")
+        self.model = model
+        self.temperature, self.top_p = _check_sampling(temperature, top_p)
+        self.name = name
+
+    def _next_row(self, tokens: np.ndarray, V: int | None) -> np.ndarray:
+        """(L,) tokens -> (V,) p_D after them, before standardisation, checked."""
+        return _call(self.model, self.name, tokens, V, tokens.shape[0] - 1)[0]
+
+    def propose(self, context, k: int, rng) -> Draft:
+        context = _arrays.token_array("context", context).astype(np.int64)
+        k = _checks.integer("k", k, 1, None)
+        return self._propose(context, k, _arrays.check_rng(rng))
+
+    def _propose(self, context: np.ndarray, k: int, rng: np.random.Generator) -> Draft:
+        tokens, rows, V = context, [], None
+        for _ in range(k):
+            p_D = _standardize(self._next_row(tokens, V), self.temperature, self.top_p)  # (V,)
+            V = p_D.shape[0]
+            rows.append(p_D)
+            tokens = np.append(tokens, _sample(p_D, rng))
+        return Draft(tokens=tokens[context.shape[0] :], p_D=np.stack(rows), cost=k)  # (k,), (k, V)
+
+    def __repr__(self) -> str:
+        return f"ModelDrafter({self.model!r}, temperature={self.temperature:g}, top_p={self.top_p:g})"
+
+
+def _prompt_lookup(context: np.ndarray, k: int, max_ngram: int) -> np.ndarray:
+    """(L,) -> (j,), j <= k: what followed the last earlier occurrence of the context's final n-gram.
+
+    n runs from ``max_ngram`` down to 1; the first n with an earlier match wins. Empty when nothing matches.
+    """
+    L = context.shape[0]
+    for n in range(min(max_ngram, L - 1), 0, -1):
+        windows = np.lib.stride_tricks.sliding_window_view(context[:-1], n)  # (L-n, n), starts 0 .. L-n-1
+        starts = np.flatnonzero((windows == context[-n:]).all(axis=1))  # earlier matches of the last n tokens
+        if starts.size:
+            after = starts[-1] + n  # the token after the last earlier match, < L
+            return context[after : after + k]
+    return context[:0]
+
+
+class PromptLookup(Drafter):
+    """Prompt lookup decoding (Saxena 2023): draft by copying from the prompt and the output so far.
+
+    The context's final n tokens are searched for earlier in the context, n from ``max_ngram`` down to
+    1; the tokens that followed the last earlier match (at most k) are the draft, with one-hot p_D rows.
+    No match gives an empty draft, and that step is a plain target step. It runs no model: its cost is
+    0 draft calls, and it pays off where the output repeats its input (editing, summarising, grammar
+    correction). ``vocab_size`` (V) sizes the one-hot rows; ``max_ngram`` >= 1.
+    """
+
+    def __init__(self, vocab_size: int, *, max_ngram: int = 3):
+        self.vocab_size = _checks.integer("vocab_size", vocab_size, 1, None)
+        self.max_ngram = _checks.integer("max_ngram", max_ngram, 1, None)
+
+    def propose(self, context, k: int, rng) -> Draft:
+        context = _arrays.token_array("context", context).astype(np.int64)
+        _arrays.check_token_range("context", context, self.vocab_size)
+        k = _checks.integer("k", k, 1, None)
+        _arrays.check_rng(rng)  # unused: the draft is deterministic
+        tokens = _prompt_lookup(context, k, self.max_ngram)  # (j,)
+        return Draft(tokens=tokens, p_D=_one_hot(tokens, self.vocab_size), cost=0)
+
+    def __repr__(self) -> str:
+        return f"PromptLookup(V={self.vocab_size}, max_ngram={self.max_ngram})"
+
+
+def _as_drafter(drafter: object, temperature: float, top_p: float) -> Drafter:
+    """A drafter passes through; a bare model becomes a :class:`ModelDrafter` standardised like the target."""
+    if callable(getattr(drafter, "propose", None)):
+        return drafter  # type: ignore[return-value]
+    if callable(drafter):
+        return ModelDrafter(drafter, temperature=temperature, top_p=top_p, name="drafter")
+    raise TypeError(
+        "drafter must be a drafter (an object with a propose(context, k, rng) method, such as "
+        f"PromptLookup) or a model callable, (L,) tokens -> (L, V) probabilities; got {type(drafter).__name__}"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -449,7 +475,8 @@ class DecodeResult:
     """What a decoding loop returns.
 
     ``tokens``: the ``max_new_tokens`` generated tokens (prompt excluded), an int64 array.
-    ``target_calls`` / ``draft_calls``: how many times each model was called.
+    ``target_calls``: target forward calls. ``draft_calls``: draft forward calls, the sum of the
+    drafts' costs (0 for plain decoding and for drafters that run no model).
     """
 
     tokens: np.ndarray
@@ -462,9 +489,9 @@ class SpeculativeResult(DecodeResult):
     """A :class:`DecodeResult` plus the per-step record of speculative decoding.
 
     ``k``: the most drafts per step. ``accepted_per_step``: accepted drafts of each step (one step = one
-    target call). ``drafted_per_step``: drafts of each step, min(k, tokens still needed), so k except
-    possibly in the last step; ``None`` (for a result built by hand) means k in every step.
-    ``draft_calls`` equals ``sum(drafted_per_step)``.
+    target call). ``drafted_per_step``: drafts of each step, at most min(k, tokens still needed); a
+    draft model drafts exactly that, a lookup drafter may draft fewer. ``None`` (for a result built by
+    hand) means k in every step.
     """
 
     k: int
@@ -485,58 +512,45 @@ class SpeculativeResult(DecodeResult):
         return (sum(self.accepted_per_step) + steps) / steps if steps else math.nan
 
     @property
-    def acceptance_rate(self) -> float:
-        """Accepted drafts / drafted tokens: ``sum(accepted_per_step) / sum(drafted_per_step)``, NaN when no
-        step ran. When every step drafted k tokens it is (τ − 1) / k.
+    def accepted_fraction(self) -> float:
+        """Accepted drafts ÷ drafted tokens, ``sum(accepted_per_step) / sum(drafted_per_step)``; NaN when
+        nothing was drafted. When every step drafted k tokens it is (τ − 1) / k.
 
-        This is **not** the acceptance rate α of Leviathan et al. (α = E[β], the per-draft acceptance
-        probability; see :func:`specdec.sampling.acceptance_rate` for β) and not an estimate of it: the
-        drafts after a rejection are discarded untested, so with a constant α a step of k drafts accepts
-        (α − α^(k+1)) / (1 − α) on average, and this ratio tends to (α − α^(k+1)) / ((1 − α)·k) < α.
-        The name is the project's; read it as "accepted over drafted".
+        Not the acceptance rate α = E[β]: the drafts after a rejection are discarded untested, so with a
+        constant α a step of k drafts accepts (α − αᵏ⁺¹) / (1 − α) on average, and this fraction tends to
+        (α − αᵏ⁺¹) / ((1 − α)·k), which is below α.
         """
         drafted = sum(self._drafted())
         return sum(self.accepted_per_step) / drafted if drafted else math.nan
 
 
-def _check_prompt(prompt: object) -> np.ndarray:
-    prompt = np.asarray(prompt)
-    if prompt.dtype.kind not in "iu":
-        raise TypeError(f"prompt must be an integer array, got dtype {prompt.dtype}")
-    if prompt.ndim != 1 or prompt.shape[0] == 0:
-        raise ValueError(f"prompt must be a non-empty 1-D array of token ids, got shape {prompt.shape}")
-    if prompt.min() < 0:
-        raise ValueError(f"prompt token ids must be >= 0, got {int(prompt.min())}")
-    return prompt.astype(np.int64)
-
-
 def _call(model: Model, name: str, tokens: np.ndarray, V: int | None, first_row: int) -> np.ndarray:
-    """Call ``model`` (the argument ``name``: target or draft) on ``tokens``, check the (len(tokens), V)
-    protocol, and return its rows ``first_row:``, each checked to be a distribution. Errors name the
-    argument, the expected and the actual shape, and the bad row as an index into the model's output."""
-    L = tokens.shape[0]
-    expected = f"({L}, V)" if V is None else f"({L}, {V})"
-    out = np.asarray(model(tokens))
-    if out.ndim != 2 or out.shape[0] != L or out.shape[1] == 0:
-        raise ValueError(f"{name} must return a (len(tokens), V) = {expected} array for its {L} input tokens, "
-                         f"got shape {out.shape}")
-    if V is not None and out.shape[1] != V:
-        raise ValueError(f"{name} returned V={out.shape[1]} columns (shape {out.shape}), expected V={V} (shape "
-                         f"{expected}): draft and target must share a vocabulary")
-    if out.dtype.kind != "f":
-        raise TypeError(f"{name} must return floating-point probabilities, got dtype {out.dtype}")
-    used = out[first_row:]
-    try:
-        _check_rows(f"{name} output", used, row_offset=first_row)
-    except ValueError as err:
-        raise ValueError(f"{err}; {name} returned shape {out.shape} for {L} input tokens (expected {expected}), "
-                         f"row i being the distribution after tokens[:i+1]") from None
-    return used
+    """Call ``model`` (the argument ``name``) on ``tokens`` and return its rows ``first_row:``, checked."""
+    return _arrays.model_output(name, model(tokens), tokens.shape[0], V, first_row)
 
 
-def _check_prompt_range(prompt: np.ndarray, V: int) -> None:
-    if prompt.max() >= V:
+def _vocab_size(model: object) -> int | None:
+    """The model's ``vocab_size`` attribute when it has an int one (every model in specdec.models does)."""
+    V = getattr(model, "vocab_size", None)
+    return int(V) if isinstance(V, (int, np.integer)) and not isinstance(V, bool) and V > 0 else None
+
+
+def _check_prompt_range(prompt: np.ndarray, V: int | None) -> None:
+    if V is not None and prompt.max() >= V:
         raise ValueError(f"prompt token ids must be < V={V}, got {int(prompt.max())}")
+
+
+def _check_loop(target: object, prompt: object, max_new_tokens: object, rng: object, temperature, top_p):
+    """The arguments both decoding loops share, checked; V from ``target.vocab_size`` when it has one."""
+    if not callable(target):
+        raise TypeError(f"target must be a model callable, (L,) tokens -> (L, V) probabilities, got "
+                        f"{type(target).__name__}")
+    prompt = _arrays.prompt(prompt)
+    V = _vocab_size(target)
+    _check_prompt_range(prompt, V)
+    max_new_tokens = _checks.integer("max_new_tokens", max_new_tokens, 0, None)
+    temperature, top_p = _check_sampling(temperature, top_p)
+    return prompt, V, max_new_tokens, _arrays.check_rng(rng), temperature, top_p
 
 
 def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, temperature: float = 1.0,
@@ -545,12 +559,9 @@ def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, te
 
     ``temperature`` 0 is greedy (argmax). Returns a :class:`DecodeResult` with ``draft_calls`` 0.
     """
-    prompt = _check_prompt(prompt)
-    max_new_tokens = _check_int("max_new_tokens", max_new_tokens, 0)
-    temperature, top_p = _check_sampling(temperature, top_p)
-    _check_rng(rng)
+    prompt, V, max_new_tokens, rng, temperature, top_p = _check_loop(
+        target, prompt, max_new_tokens, rng, temperature, top_p)
     tokens = prompt
-    V = None
     for _ in range(max_new_tokens):
         p_T = _call(target, "target", tokens, V, len(tokens) - 1)  # (1, V) last row
         if V is None:
@@ -561,47 +572,49 @@ def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, te
     return DecodeResult(tokens=tokens[len(prompt):], target_calls=max_new_tokens, draft_calls=0)
 
 
-def speculative_decode(target: Model, draft: Model, prompt, max_new_tokens: int, k: int, rng, *,
+def speculative_decode(target: Model, drafter, prompt, max_new_tokens: int, k: int, rng, *,
                        temperature: float = 1.0, top_p: float = 1.0) -> SpeculativeResult:
-    """Speculative decoding (Leviathan Algorithm 1, repeated): the output follows p_T exactly.
+    """Speculative decoding (Leviathan Algorithm 1, repeated) with any drafter: the output follows p_T exactly.
 
-    Each step drafts j = min(k, tokens still needed) tokens autoregressively from standardised p_D (j draft
-    calls), scores the j + 1 prefixes with one target call, and keeps what :func:`verify` keeps (1 to j + 1
-    tokens). Each step is a whole step of Leviathan's Algorithm 1 with γ = j, so the output stays exact,
-    and no draft is made that could not be used: a huge k costs nothing when few tokens are needed.
-    Temperature and top-p standardise p_T and p_D *before* the acceptance test. The last step may produce
-    one token more than needed (its bonus token); the output is cut to ``max_new_tokens`` (a prefix of an
-    exact sample is an exact sample).
+    ``drafter``: an object with ``propose(context, k, rng) -> Draft`` (:class:`ModelDrafter`,
+    :class:`PromptLookup`, :class:`specdec.models.NGramDrafter`, your own), or a bare draft model, which
+    is drafted from as ``ModelDrafter(model, temperature=temperature, top_p=top_p)``.
+
+    Each step asks the drafter for at most j = min(k, tokens still needed) tokens, scores the context
+    and the draft with one target call, and keeps what :func:`verify` keeps (1 to j + 1 tokens). Each
+    step is a whole step of Leviathan's Algorithm 1, so the output stays exact, and no draft is asked
+    for that could not be used: a huge k costs nothing when few tokens are needed. Temperature and top-p
+    standardise p_T *before* the acceptance test. The last step may produce one token more than needed
+    (its bonus token); the output is cut to ``max_new_tokens`` (a prefix of an exact sample is an exact
+    sample).
     """
-    prompt = _check_prompt(prompt)
-    max_new_tokens = _check_int("max_new_tokens", max_new_tokens, 0)
-    k = _check_int("k", k, 1)
-    temperature, top_p = _check_sampling(temperature, top_p)
-    _check_rng(rng)
+    prompt, V, max_new_tokens, rng, temperature, top_p = _check_loop(
+        target, prompt, max_new_tokens, rng, temperature, top_p)
+    k = _checks.integer("k", k, 1, None)
+    drafter = _as_drafter(drafter, temperature, top_p)
+    return _speculative_decode(target, drafter, prompt, V, max_new_tokens, k, rng, temperature, top_p)
+
+
+def _speculative_decode(target: Model, drafter: Drafter, prompt: np.ndarray, V: int | None,
+                        max_new_tokens: int, k: int, rng: np.random.Generator, temperature: float,
+                        top_p: float) -> SpeculativeResult:
+    """:func:`speculative_decode` on checked arguments; V, when not yet known, from the first draft."""
     tokens = prompt
-    V = None
     accepted: list[int] = []
     drafted: list[int] = []
     draft_calls = 0
     while len(tokens) - len(prompt) < max_new_tokens:
         k_step = min(k, max_new_tokens - (len(tokens) - len(prompt)))  # never draft what cannot be used
-        context = tokens
-        p_D = []  # k_step rows of (V,)
-        for _ in range(k_step):
-            q = _call(draft, "draft", context, V, len(context) - 1)[0]  # (V,)
-            draft_calls += 1
-            if V is None:
-                V = q.shape[0]
-                _check_prompt_range(prompt, V)
-            q = _standardize(q, temperature, top_p)
-            p_D.append(q)
-            context = np.append(context, _sample(q, rng))
-        p_D = np.stack(p_D)  # (k_step, V)
-        p_T = _call(target, "target", context, V, len(tokens) - 1)  # (k_step+1, V)
-        p_T = _standardize(p_T, temperature, top_p)
-        new, n = _verify(p_T, p_D, context[len(tokens):], rng)  # rows checked in _call
+        d = drafter.propose(tokens, k_step, rng)
+        x, p_D, cost = _arrays.draft(d.tokens, d.p_D, d.cost, k_step, V)  # (j,), (j, V)
+        if V is None:
+            V = p_D.shape[1]
+            _check_prompt_range(prompt, V)
+        p_T = _call(target, "target", np.concatenate([tokens, x]), V, len(tokens) - 1)  # (j+1, V)
+        new, n = _verify(_standardize(p_T, temperature, top_p), p_D, x.astype(np.intp), rng)
         accepted.append(n)
-        drafted.append(k_step)
+        drafted.append(x.shape[0])
+        draft_calls += cost
         tokens = np.concatenate([tokens, new])
     return SpeculativeResult(tokens=tokens[len(prompt):len(prompt) + max_new_tokens], target_calls=len(accepted),
                              draft_calls=draft_calls, k=k, accepted_per_step=accepted, drafted_per_step=drafted)
