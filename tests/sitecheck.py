@@ -66,6 +66,30 @@ def unexecuted_examples(text: str, path: Path = Path("<string>")) -> list[Findin
     return findings
 
 
+MAX_EXAMPLE_LINE = 80  # characters: what a 736 px code box shows at 1,400 px with room to spare
+
+
+def long_example_lines(text: str, path: Path = Path("<string>"), limit: int = MAX_EXAMPLE_LINE) -> list[Finding]:
+    """Lines of executed examples (input and output) longer than ``limit`` characters."""
+    findings: list[Finding] = []
+    fence: str | None = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = FENCE_RE.match(line)
+        if fence is None and m and m["info"].lower() in EXECUTED_FENCES:
+            fence = m["fence"]
+            continue
+        if fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            fence = None
+            continue
+        if fence is not None and len(line) > limit:
+            findings.append(Finding(path, lineno, f"example line of {len(line)} characters (limit {limit})"))
+    return findings
+
+
+def long_example_lines_in_pages() -> list[Finding]:
+    return [f for p in page_sources() for f in long_example_lines(p.read_text(encoding="utf-8"), p)]
+
+
 def unexecuted_examples_in_pages() -> list[Finding]:
     return [f for p in page_sources() for f in unexecuted_examples(p.read_text(encoding="utf-8"), p)]
 

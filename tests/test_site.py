@@ -8,7 +8,8 @@ import re
 from docutils import nodes
 
 from conftest import BUILD, Build
-from sitecheck import ROOT, unexecuted_examples, unexecuted_examples_in_pages
+from sitecheck import (ROOT, long_example_lines, long_example_lines_in_pages, unexecuted_examples,
+                       unexecuted_examples_in_pages)
 
 
 def test_html_build_is_strict_and_clean(html_build: Build):
@@ -83,3 +84,19 @@ def test_unexecuted_example_check_catches_each_case():
     ])
     lines = sorted(f.line for f in unexecuted_examples(text))
     assert lines == [2, 9, 11]
+
+
+def test_example_lines_fit_the_code_box():
+    """Every line of every executed example, output included, is at most 80 characters: the code
+    box shows about 90 at 1,400 px (the browser test checks the rendered boxes too)."""
+    findings = long_example_lines_in_pages()
+    assert not findings, "\n".join(map(str, findings))
+
+
+def test_long_example_check_catches_input_and_output_only_in_examples():
+    text = "\n".join([
+        "```pycon", ">>> x = 1", ">>> print('" + "a" * 80 + "')", "a" * 81, "```",
+        "```python", "b" * 100, "```", "c" * 100,
+    ])
+    found = long_example_lines(text)
+    assert [f.line for f in found] == [3, 4]
