@@ -9,12 +9,14 @@ SPHINXOPTS  ?= -W --keep-going -n
 SOURCEDIR   := docs
 BUILDDIR    := _build
 PORT        ?= 8000
+# Extras installed into .venv; .ci/run adds `train` (JAX), so CI also runs the tutor's training test.
+SPECDEC_EXTRAS ?= docs,test
 MERMAID_DIR := docs/_static/mermaid
 MERMAID_DIST:= node_modules/mermaid/dist
 MATHJAX_DIR := docs/_static/mathjax
 MATHJAX_ES5 := node_modules/mathjax/es5
 
-.PHONY: help html doctest test serve clean setup assets
+.PHONY: help html doctest test serve clean setup assets train
 
 help:
 	@echo "make html     set up .venv and the mermaid bundle, build the site into $(BUILDDIR)/html (strict)"
@@ -22,12 +24,13 @@ help:
 	@echo "make doctest  run every example on every page (Sphinx doctest builder)"
 	@echo "make test     the whole suite: unit tests, page examples, strict build, browser check"
 	@echo "make clean    remove build outputs (keeps .venv and node_modules)"
+	@echo "make train    retrain the grammar tutor and its draft (installs the train extra, JAX; ~20 min)"
 
 # --- set-up -------------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[docs,test]"
+	$(PY) -m pip install --quiet -e ".[$(SPECDEC_EXTRAS)]"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -65,6 +68,10 @@ doctest: setup
 # (tests/test_site.py, tests/test_browser.py) besides the unit tests; its summary line ends the run.
 test: setup assets
 	$(PY) -m pytest
+
+train: setup
+	$(PY) -m pip install --quiet -e ".[train]"
+	$(PY) -m specdec.tutor.train
 
 serve:
 	@test -f $(BUILDDIR)/html/index.html || { echo "run 'make html' first"; exit 1; }

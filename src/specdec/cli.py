@@ -318,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("presets", help="list hardware and model presets with their sources")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_presets)
+    from specdec.tutor.cli import add_tutor_parser  # the toy grammar tutor: its own package
+
+    add_tutor_parser(sub)
     return parser
 
 

@@ -1,0 +1,31 @@
+"""A toy grammar tutor you can run: a small transformer trained on generated corrections, NumPy inference.
+
+::
+
+    from specdec.tutor import Tutor
+    tutor = Tutor.load()                      # the shipped weights (weights/tutor.*)
+    tutor.correct("She go to school yesterday.").text   # 'She went to school yesterday.'
+
+Modules: :mod:`~specdec.tutor.model` (the transformer, its KV-cached forward and weights files),
+:mod:`~specdec.tutor.tokenizer` (the shared word-level vocabulary and prompt format),
+:mod:`~specdec.tutor.data` (the error rules and the generated data), :mod:`~specdec.tutor.decode`
+(timed greedy decoding), :mod:`~specdec.tutor.train` (training, needs the ``train`` extra: JAX) and
+:mod:`~specdec.tutor.cli` (``python -m specdec tutor``).
+
+A :class:`Tutor` is also a *model* in the sense of :mod:`specdec.sampling`: ``tutor(tokens)`` maps
+(L,) ids to (L, V) next-token probabilities, so the speculative sampler can use it as a target or a
+draft; :meth:`Tutor.forward` is the KV-cached forward over T new tokens with positions and a mask.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Tutor", "Correction", "WEIGHTS", "MAX_SENTENCE_TOKENS"]
+
+
+def __getattr__(name: str):
+    """Import lazily: ``python -m specdec`` registers the ``tutor`` subcommand without loading NumPy."""
+    if name in __all__:
+        from specdec.tutor import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'specdec.tutor' has no attribute {name!r}")
