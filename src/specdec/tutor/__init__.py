@@ -10,11 +10,11 @@ Modules: :mod:`~specdec.tutor.model` (the transformer, its KV-cached forward and
 :mod:`~specdec.tutor.tokenizer` (the shared word-level vocabulary and prompt format),
 :mod:`~specdec.tutor.data` (the error rules and the generated data), :mod:`~specdec.tutor.decode`
 (timed greedy decoding), :mod:`~specdec.tutor.train` (training, needs the ``train`` extra: JAX) and
-:mod:`~specdec.tutor.cli` (``python -m specdec tutor``).
+``specdec.tutor.cli`` (``python -m specdec tutor``).
 
-A :class:`Tutor` is also a *model* in the sense of :mod:`specdec.sampling`: ``tutor(tokens)`` maps
+A :class:`~specdec.tutor.api.Tutor` is also a *model* in the sense of :mod:`specdec.sampling`: ``tutor(tokens)`` maps
 (L,) ids to (L, V) next-token probabilities, so the speculative sampler can use it as a target or a
-draft; :meth:`Tutor.forward` is the KV-cached forward over T new tokens with positions and a mask.
+draft; :meth:`~specdec.tutor.api.Tutor.forward` is the KV-cached forward over T new tokens with positions and a mask.
 """
 
 from __future__ import annotations

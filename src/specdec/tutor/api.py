@@ -70,12 +70,12 @@ class Tutor:
                 f"d_model {c.d_model}, {c.n_heads} heads, V={c.vocab_size}, n_ctx {c.n_ctx})")
 
     def prompt(self, sentence: object) -> np.ndarray:
-        """Token ids of ``learner <sep>`` for ``sentence`` (checked: see :meth:`Tokenizer.split`)."""
+        """Token ids of ``learner <sep>`` for ``sentence`` (checked: see :meth:`~specdec.tutor.tokenizer.Tokenizer.split`)."""
         return self.tokenizer.prompt(sentence)
 
     def correct(self, sentence: object) -> Correction:
         """Correct one sentence greedily. ``TypeError`` for a non-string; ``ValueError`` for an empty
-        sentence, one over :data:`MAX_SENTENCE_TOKENS` tokens, or one with words outside the vocabulary."""
+        sentence, one over :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or one with words outside the vocabulary."""
         prompt = self.prompt(sentence)
         g = greedy(self.params, self.cfg, self.tokenizer, prompt)
         learner = self.tokenizer.words_of(prompt[:-1])

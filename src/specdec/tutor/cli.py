@@ -1,6 +1,6 @@
 """``python -m specdec tutor "She go to school yesterday."``: correct sentences from the command line.
 
-Registered in :mod:`specdec.cli` by :func:`add_tutor_parser`. Prints the correction, its tokens and
+Registered in ``specdec.cli`` by ``add_tutor_parser``. Prints the correction, its tokens and
 the measured ms/token; ``--json`` prints JSON instead; ``-`` reads one sentence per line from stdin.
 Bad input (an empty or over-long sentence, unknown words, missing, truncated or misshapen weights)
 raises ``ValueError``, which the command line turns into one line on stderr and exit status 2.

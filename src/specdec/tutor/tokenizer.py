@@ -30,7 +30,8 @@ import numpy as np
 from specdec import _checks
 from specdec.models import tokenize
 
-__all__ = ["PAD", "SEP", "EOS", "SPECIALS", "MAX_SENTENCE_TOKENS", "Tokenizer", "detokenize"]
+__all__ = ["PAD", "SEP", "EOS", "SPECIALS", "MAX_SENTENCE_TOKENS", "MAX_CORRECTION_TOKENS", "Tokenizer",
+           "detokenize"]
 
 PAD, SEP, EOS = "<pad>", "<sep>", "<eos>"
 SPECIALS = (PAD, SEP, EOS)

@@ -176,7 +176,7 @@ def main(argv=None) -> int:
           f"sequences of {length + 1} positions ({time.perf_counter() - t0:.1f} s)", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     tok.save(args.out / "vocab.json")
-    record = {"command": "python -m specdec.tutor.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+    record = {"command": " ".join(["python -m specdec.tutor.train", *(argv if argv is not None else sys.argv[1:])]),
               "seed": args.seed, "train_pairs": len(train), "test_pairs": len(test),
               "vocab_size": tok.vocab_size, "sequence_positions": length + 1,
               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, {platform.system()}",
