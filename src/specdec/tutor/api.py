@@ -67,7 +67,7 @@ class Tutor:
     def __repr__(self) -> str:
         c = self.cfg
         return (f"Tutor({self.name!r}: {model.param_count(c):,} parameters, {c.n_layers} layers, "
-                f"d_model {c.d_model}, {c.n_heads} heads, V={c.vocab_size}, n_ctx {c.n_ctx})")
+                f"d_model {c.d_model}, {c.n_heads} heads, V={c.vocab_size})")
 
     def prompt(self, sentence: object) -> np.ndarray:
         """Token ids of ``learner <sep>`` for ``sentence`` (checked: see :meth:`~specdec.tutor.tokenizer.Tokenizer.split`)."""

@@ -39,6 +39,7 @@ __all__ = ["KINDS", "KIND_WEIGHTS", "MISSPELLINGS", "Pair", "generate_pairs", "m
 Pair = tuple[list[str], list[str], str]
 
 KINDS = ("agreement", "tense", "article", "plural", "preposition", "word_order", "spelling", "clean")
+"""The kinds of pair, one per error rule, and ``clean`` (nothing to correct)."""
 KIND_WEIGHTS = (0.13, 0.13, 0.12, 0.10, 0.12, 0.10, 0.10, 0.20)
 """Share of each kind in generated data (same order as :data:`KINDS`)."""
 
@@ -163,6 +164,7 @@ MISSPELLINGS = {
     "weather": ["wether"], "market": ["markt"], "interested": ["intrested"], "problem": ["problme"],
     "breakfast": ["breakfest"], "kitchen": ["kitchin"], "window": ["windoe"], "studies": ["studys"],
 }
+"""Correct word -> the misspellings the ``spelling`` rule writes for it."""
 EXTRA_CLEAN = [  # a few fixed sentences that use the rest of the misspelling list correctly
     "i like this restaurant because the food is good .", "my favourite language is english .",
     "the weather is beautiful today .", "we go to the library tomorrow .",

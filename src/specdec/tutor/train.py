@@ -32,6 +32,9 @@ from specdec.tutor.tokenizer import Tokenizer
 ROOT = Path(__file__).resolve().parents[3]
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 RECORD = ROOT / "bench" / "results" / "tutor-train.json"
+"""The training record of the shipped weights (in a checkout of the repository)."""
+BENCH_RECORD = ROOT / "bench" / "results" / "tutor-bench.json"
+"""The recorded benchmark of the shipped weights, written by ``bench/bench_tutor.py --record``."""
 
 TUTOR = dict(d_model=160, n_heads=4, n_layers=4)
 DRAFT = dict(d_model=96, n_heads=4, n_layers=2)
@@ -126,7 +129,7 @@ def train_model(name: str, cfg: model.Config, x, y, w, *, steps: int, batch: int
         if (t + 1) % log_every == 0 or t + 1 == steps:
             mean = float(np.mean([float(a) for a in window]))
             window = []
-            curve.append([t + 1, round(mean, 5)])
+            curve.append([t + 1, float(f"{mean:.4g}")])
             print(f"{name} step {t + 1:5d}/{steps}  loss {mean:.4f}  {time.perf_counter() - start:7.1f} s",
                   file=out, flush=True)
     wall = time.perf_counter() - start
