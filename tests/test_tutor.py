@@ -195,7 +195,8 @@ def test_the_page_opens_with_the_recorded_numbers():
         f"copies {t['clean_copy_rate']:.1%} of".replace("%", " %"),
         f"it gets {t['hand_written_382']['exact_match']:.1%} right".replace("%", " %"),
         f"a token in {lat['ms_per_token_median']:.2f} ms",
-        f"a correction of {lat['output_tokens_mean']:.1f} tokens takes {lat['ms_per_correction_median']:.1f} ms",
+        f"a correction of {lat['output_tokens_mean']:.1f} tokens (the end token included) takes "
+        f"{lat['ms_per_correction_median']:.1f} ms",
         f"costs {t['cost_curve']['ratio'][4]:.2f}× one",
     ]:
         assert phrase in " ".join(opening.split()), phrase

@@ -1,7 +1,7 @@
 """``python -m specdec tutor "She go to school yesterday."``: correct sentences from the command line.
 
 Registered in ``specdec.cli`` by ``add_tutor_parser``. Prints the correction, its tokens and
-the measured ms/token; ``--json`` prints JSON instead; ``-`` reads one sentence per line from stdin.
+the ms/token measured after one warm-up correction; ``--json`` prints JSON instead; ``-`` reads one sentence per line from stdin.
 Bad input (an empty or over-long sentence, unknown words, missing, truncated or misshapen weights)
 raises ``ValueError``, which the command line turns into one line on stderr and exit status 2.
 """
@@ -32,6 +32,7 @@ def _cmd_tutor(args: argparse.Namespace) -> int:
         raise ValueError("sentence: '-' (read stdin) must be the only sentence argument")
     tutor = Tutor.load(args.model, args.weights or WEIGHTS)
     sentences = _sentences(args)
+    tutor.correct("she goes to school .")  # warm-up: the first forward of a process pays one-off costs
     results = []
     for n, sentence in enumerate(sentences, start=1):
         try:
