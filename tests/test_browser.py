@@ -453,3 +453,16 @@ def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, brows
         page.close()
     assert measured, "no plot measured"
     assert not problems, "\n".join(problems)
+
+
+def test_search_snippets_show_symbols_not_tex(html_build: Build, site_url: str, browser_context):
+    """Search results quote the page with formulas as plain symbols (α, τ), not TeX source."""
+    page, _, errors = render_page(browser_context, f"{site_url}/search.html?q=acceptance")
+    page.wait_for_function("() => document.querySelectorAll('ul.search li p.context').length >= 3",
+                           timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    snippets = page.eval_on_selector_all("ul.search li p.context", "els => els.map(e => e.textContent)")
+    page.close()
+    assert not errors, errors
+    assert any(sym in s for s in snippets for sym in "ατβ"), snippets
+    assert not [s for s in snippets if "\\(" in s or "\\alpha" in s or "\\tau" in s], snippets
