@@ -466,3 +466,18 @@ def test_search_snippets_show_symbols_not_tex(html_build: Build, site_url: str, 
     assert not errors, errors
     assert any(sym in s for s in snippets for sym in "ατβ"), snippets
     assert not [s for s in snippets if "\\(" in s or "\\alpha" in s or "\\tau" in s], snippets
+
+
+MAX_SUMMARY_WORDS = 1250  # "one page": about 1,200 words, tables and footnotes included
+
+
+def test_summary_is_one_page(html_build: Build, site_url: str, browser_context):
+    """The survey summary reads as one page: about 1,200 rendered words, tables and footnotes included,
+    and it opens with the answer before the first section."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", *WIDTHS["desktop"])
+    text = page.evaluate("() => document.querySelector('article').innerText")
+    first = page.evaluate("() => document.querySelector('article section p').innerText")
+    page.close()
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    assert len(words) <= MAX_SUMMARY_WORDS, f"summary has {len(words)} words"
+    assert first.startswith("The answer."), first[:80]
