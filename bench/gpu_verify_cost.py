@@ -43,16 +43,6 @@ except ImportError:  # running from a checkout without `pip install -e .`
 BF16_BYTES = 2
 
 
-def sweep_tokens(max_tokens: int, k: int) -> list[int]:
-    """Powers of two up to ``max_tokens``, plus k + 1."""
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    powers = {2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens}
-    return sorted(powers | {k + 1})
-
-
 def roofline_rows(tokens: list[int], d_in: int, d_out: int, preset: str) -> list[dict[str, Any]]:
     """Roofline time, ratio to T = 1 and bound for each T on a :mod:`specdec.roofline` preset (bf16)."""
     costs = [rl.matmul_cost(t, d_in, d_out, preset, dtype="bf16") for t in tokens]
@@ -107,7 +97,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
     w = torch.randn(args.d_in, args.d_out, dtype=torch.bfloat16, device=dev, generator=gen)
-    tokens = sweep_tokens(args.max_tokens, args.k)
+    tokens = rl.sweep_tokens(args.max_tokens, args.k)
 
     times = []
     for t in tokens:
@@ -236,14 +226,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check(args: argparse.Namespace) -> None:
+    """Every argument, before anything is measured: one line naming the flag, exit status 2."""
+    try:
+        rl.get_hardware(args.preset).peak("bf16")  # a known preset with a bf16 peak (rtx-3090 has none)
+        for name in ("d_in", "d_out", "iters", "repeats", "square", "copy_bytes"):
+            if getattr(args, name) is not None and getattr(args, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+        rl.sweep_tokens(args.max_tokens, args.k)
+        walltime_speedup(args.alpha, args.k, args.c)  # alpha in [0, 1], k >= 1, c >= 0
+    except (TypeError, ValueError) as exc:
+        flag = str(exc).split()[0].rstrip(":")
+        flag = {"hardware": "preset", "compute_dtype": "preset"}.get(flag, flag)
+        raise SystemExit(f"gpu_verify_cost: error: --{flag.replace('_', '-')}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    rl.get_hardware(args.preset)  # fail fast on an unknown preset, listing the valid ones
-    for name in ("d_in", "d_out", "iters", "repeats", "square", "copy_bytes"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise SystemExit(f"gpu_verify_cost: --{name.replace('_', '-')} must be >= 1")
-    walltime_speedup(args.alpha, args.k, args.c)  # validates alpha, k and c before touching the GPU
+    check(args)
     r = report(measure(args), args.preset, args.alpha, args.k, args.c)
     print(json.dumps(r, indent=2) if args.json else format_report(r))
     return 0

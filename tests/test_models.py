@@ -276,3 +276,16 @@ def test_model_docstrings_call_the_per_prefix_quantity_beta():
 
     assert "Row by row α" not in MixtureDraft.__doc__ and "β = Σ min(p_T, p_D)" in MixtureDraft.__doc__
     assert "α = E[β]" in models.__doc__
+
+
+def test_ngram_order_is_bounded_and_text_arguments_are_type_checked():
+    from specdec.models import MAX_N, tokenize
+
+    with pytest.raises(ValueError, match=f"^n must be <= {MAX_N}"):
+        NGramModel([["a"]], MAX_N + 1)
+    assert NGramModel([["a", "b"]], MAX_N).n == MAX_N
+    model = NGramModel([["a", "b"]], 2)
+    with pytest.raises(TypeError, match="^text must be a string, got 123"):
+        model.encode(123)
+    with pytest.raises(TypeError, match="^text must be a string, got None"):
+        tokenize(None)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from specdec import roofline as rl
 from specdec.probe import (
     MAX_BUFFER_BYTES,
     MAX_DIM,
@@ -172,7 +173,7 @@ def test_rng_is_checked_and_named():
         lambda rng: measure_matmul_curve(8, 8, [1], repeats=1, rng=rng),
     ):
         for bad in (0, "rng", np.random.RandomState(0)):
-            with pytest.raises(ValueError, match=r"^rng must be a numpy.random.Generator or None"):
+            with pytest.raises(TypeError, match=r"^rng must be a numpy.random.Generator"):
                 call(bad)
 
 
@@ -307,7 +308,8 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
     import sys
 
     bench = _load_bench()
-    assert bench.sweep_tokens(64, 4) == [1, 2, 4, 5, 8, 16, 32, 64]
+    assert rl.sweep_tokens(64, 4) == [1, 2, 4, 5, 8, 16, 32, 64] == rl.sweep_tokens(127, 4)
+    assert rl.sweep_tokens(1, 3) == [1, 4]
     rows = bench.roofline_rows([1, 5, 512], 8192, 28672, "h200")
     assert rows[0]["ratio"] == 1.0 and rows[1]["ratio"] < 1.01 and rows[2]["bound"] == "compute"
 
@@ -326,5 +328,17 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
     # A W smaller than 4x the reported L2 is refused.
     with pytest.raises(SystemExit, match="less than 4x"):
         bench.main(["--d-in", "8", "--d-out", "8"])
-    with pytest.raises(ValueError, match="unknown preset"):
-        bench.main(["--preset", "b200"])
+    # Every argument is checked before anything is measured (torch is not even imported).
+    monkeypatch.setitem(sys.modules, "torch", None)
+    for bad, message in [
+        (["--preset", "b200"], "--preset: hardware: unknown preset 'b200'"),
+        (["--preset", "rtx-3090"], "--preset: compute_dtype: 'rtx-3090' has no verified peak for 'bf16'"),
+        (["--k", "0"], "--k: k must be >= 1"),
+        (["--alpha", "1.5"], "--alpha: alpha must lie in [0, 1]"),
+        (["--c", "-1"], "--c: c must be >= 0"),
+        (["--max-tokens", "0"], "--max-tokens: max_tokens must be >= 1"),
+        (["--iters", "0"], "--iters: iters must be >= 1"),
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(bad)
+        assert str(exit_info.value).startswith(f"gpu_verify_cost: error: {message}")

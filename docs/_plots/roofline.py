@@ -10,7 +10,7 @@ HERE = Path(sys.argv[0]).resolve().parent  # the plot directive runs this file w
 sys.path.insert(0, str(HERE))
 import _style  # noqa: E402
 
-from specdec.roofline import HARDWARE, forward_cost  # noqa: E402
+from specdec.roofline import HARDWARE, forward_cost, half_precision_dtype  # noqa: E402
 
 _style.apply()
 
@@ -21,7 +21,7 @@ NEW_TOKENS = [1, 2, 4, 8, 16, 32, 64]
 
 fig, axes = plt.subplots(2, 3, figsize=(8.5, 6.4), sharex=True, sharey=True, layout="constrained")
 for ax, (key, hw) in zip(axes.flat, HARDWARE.items()):
-    dtype = "bf16" if "bf16" in hw.peak_flops_per_s else "fp16"
+    dtype = half_precision_dtype(hw)
     peak = hw.peak(dtype)
     intensity = np.logspace(-0.5, 3.3, 200)
     ax.loglog(intensity, np.minimum(peak, intensity * hw.bandwidth_bytes_per_s) / 1e12, color=_style.GREY, lw=1.5)

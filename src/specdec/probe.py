@@ -30,13 +30,13 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from specdec import _checks
-from specdec.roofline import Hardware, matmul_cost
+from specdec import _arrays, _checks
+from specdec.roofline import Hardware, matmul_cost, sweep_tokens
 from specdec.speedup import expected_tokens_per_step, walltime_speedup
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
 
 _MIB = 2**20
 _FALLBACK_LLC_BYTES = 32 * _MIB  # used for sizing only when the cache size cannot be read
+_QUICK_MAX_BYTES = 128 * _MIB  # largest default buffer with quick=True, whatever the cache size
 
 # Limits: the largest sizes the probe accepts, so that a typo cannot allocate many gigabytes or run
 # for minutes. Defaults derived from the cache size are capped at them; explicit values beyond them
@@ -142,11 +143,8 @@ def _best_time(fn: Callable[[], object], repeats: int) -> float:
 
 
 def _check_rng(rng: object) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng(0)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator or None, got {_checks.show(rng)}")
-    return rng
+    """``rng``, checked by the package's one rng check; ``None`` means ``default_rng(0)``."""
+    return np.random.default_rng(0) if rng is None else _arrays.check_rng(rng)
 
 
 def _bandwidth_shape(n_bytes: int) -> tuple[int, int]:
@@ -293,7 +291,8 @@ class ProbeResult:
     best_speedup_measured: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
 def run_probe(
@@ -312,7 +311,8 @@ def run_probe(
 ) -> ProbeResult:
     """Measure this machine and compare it with the roofline; a few seconds by default.
 
-    ``quick`` (a bool) halves the buffer sizes and the repeats. ``weight_bytes`` (default: 4x the
+    ``quick`` (a bool) halves the buffer sizes and the repeats, and caps the default buffers at 128 MiB
+    (which a very large last-level cache may partly hold, so the rates are rougher). ``weight_bytes`` (default: 4x the
     last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape
     is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64 (down, if up would pass
     :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to ``max_tokens`` plus k + 1.
@@ -342,11 +342,12 @@ def run_probe(
     llc = last_level_cache_bytes()
     llc_for_sizing = llc if llc else _FALLBACK_LLC_BYTES
     factor = 2 if quick else 4
+    cap = _QUICK_MAX_BYTES if quick else MAX_BUFFER_BYTES
     if weight_bytes is None:
-        weight_bytes = min(max(factor * llc_for_sizing, (32 if quick else 64) * _MIB), MAX_BUFFER_BYTES)
+        weight_bytes = min(max(factor * llc_for_sizing, (32 if quick else 64) * _MIB), cap)
     weight_bytes = _checks.integer("weight_bytes", weight_bytes, 1, MAX_BUFFER_BYTES)
     if bandwidth_buffer_bytes is None:
-        bandwidth_buffer_bytes = min(max(factor * llc_for_sizing, (64 if quick else 128) * _MIB), MAX_BUFFER_BYTES)
+        bandwidth_buffer_bytes = min(max(factor * llc_for_sizing, (64 if quick else 128) * _MIB), cap)
     bandwidth_buffer_bytes = _checks.integer(
         "bandwidth_buffer_bytes", bandwidth_buffer_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES
     )
@@ -365,7 +366,7 @@ def run_probe(
             f"d_in is too small for weight_bytes={weight_bytes}: W[d_in={d_in}, d_out] would need d_out = "
             f"{d_out} > {MAX_DIM} columns; raise d_in or lower weight_bytes"
         )
-    tokens = sorted({2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens} | {k + 1})
+    tokens = sweep_tokens(max_tokens, k)
 
     rng = np.random.default_rng(seed)
     bw = measure_bandwidth(bandwidth_buffer_bytes, repeats=repeats, rng=rng)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -41,12 +41,16 @@ __all__ = [
     "HARDWARE",
     "MODELS",
     "get_hardware",
+    "half_precision_dtype",
     "get_model",
     "forward_cost",
     "matmul_cost",
     "verification_cost_ratio",
     "compute_bound_batch",
     "compute_bound_k",
+    "RooflineReport",
+    "roofline_report",
+    "sweep_tokens",
 ]
 
 #: Bytes per element of each supported dtype. Sub-byte types stay fractional (int4 = 0.5 bytes).
@@ -149,13 +153,7 @@ class Hardware:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for JSON)."""
-        return {
-            "name": self.name,
-            "peak_flops_per_s": dict(self.peak_flops_per_s),
-            "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
-            "memory_bytes": self.memory_bytes,
-            "source": self.source,
-        }
+        return _checks.to_dict(self)
 
 
 _GB = 1e9
@@ -260,6 +258,16 @@ def get_hardware(name: str | Hardware) -> Hardware:
     return _preset("hardware", HARDWARE, Hardware, name)
 
 
+def half_precision_dtype(hardware: str | Hardware) -> str:
+    """The 16-bit dtype to run ``hardware`` in: ``"bf16"`` where its bf16 peak is verified, else
+    ``"fp16"`` (the RTX 3090 preset has only fp16). ``ValueError`` if it has neither."""
+    hw = get_hardware(hardware)
+    for dtype in ("bf16", "fp16"):
+        if dtype in hw.peak_flops_per_s:
+            return dtype
+    raise ValueError(f"hardware: {hw.name!r} has no verified 16-bit peak (verified: {', '.join(hw.peak_flops_per_s)})")
+
+
 # ----------------------------------------------------------------------------------------------
 # model shapes
 # ----------------------------------------------------------------------------------------------
@@ -353,9 +361,8 @@ class ModelShape:
         return 2.0 * self.n_layers * self.n_kv_heads * self.head_dim * DTYPE_BYTES[kv_dtype]
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["n_params"] = self.n_params
-        return out
+        """Plain-dict form (for JSON), with the derived ``n_params``."""
+        return _checks.to_dict(self, n_params=self.n_params)
 
 
 def _llama2(size: str, *, n_layers: int, d_model: int, n_heads: int, n_kv_heads: int, d_ffn: int,
@@ -501,7 +508,8 @@ class ForwardCost:
     fits_in_memory: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
 def _default_compute_dtype(weight_dtype: str) -> str:
@@ -641,7 +649,8 @@ class MatmulCost:
     bound: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
 def matmul_cost(
@@ -754,3 +763,70 @@ def compute_bound_k(
     return _first_true(
         lambda k: forward_cost(model, hardware, new_tokens=k + 1, **kw).bound == "compute", 1, km
     )
+
+
+@dataclass(frozen=True)
+class RooflineReport:
+    """What ``python -m specdec roofline`` reports; see :func:`roofline_report`.
+
+    ``cost``: the forward asked for. ``c_verify``: t(new_tokens) / t(1), ``None`` for a one-position
+    forward. ``compute_bound_batch`` and ``compute_bound_k``: the crossovers (``None``: never, up to
+    ``max_batch`` / ``k_max``). ``decode_intensity_limit``: the decode intensity, in FLOP/byte, at
+    ``max_batch``, where it levels off when the KV cache keeps decode memory-bound.
+    """
+
+    cost: ForwardCost
+    hardware: Hardware
+    c_verify: float | None
+    compute_bound_batch: int | None
+    compute_bound_k: int | None
+    decode_intensity_limit: float
+    max_batch: int
+    k_max: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (for JSON)."""
+        return {
+            "forward_cost": self.cost.to_dict(),
+            "hardware": self.hardware.to_dict(),
+            "verification_cost_ratio": self.c_verify,
+            "compute_bound_batch": self.compute_bound_batch,
+            "compute_bound_k": self.compute_bound_k,
+            "decode_intensity_limit": self.decode_intensity_limit,
+        }
+
+
+def roofline_report(model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1,
+                    **kw: Any) -> RooflineReport:
+    """One forward (:func:`forward_cost`, ``new_tokens`` positions and ``kw``), its verification cost
+    ratio, and where decode (over the batch) and verification (over k) turn compute-bound.
+
+    ``kw`` takes the other arguments of :func:`forward_cost`; ``weight_dtype`` defaults to
+    :func:`half_precision_dtype` of the hardware, so every preset works with the defaults.
+    """
+    hw = get_hardware(hardware)
+    kw.setdefault("weight_dtype", half_precision_dtype(hw))
+    cost = forward_cost(model, hw, new_tokens=new_tokens, **kw)
+    c_verify = verification_cost_ratio(model, hw, cost.new_tokens - 1, **kw) if cost.new_tokens > 1 else None
+    per_sequence = {key: value for key, value in kw.items() if key != "batch"}
+    max_batch, k_max = COMPUTE_BOUND_MAX_BATCH, COMPUTE_BOUND_K_MAX
+    return RooflineReport(
+        cost=cost,
+        hardware=hw,
+        c_verify=c_verify,
+        compute_bound_batch=compute_bound_batch(model, hw, max_batch=max_batch, **per_sequence),
+        compute_bound_k=compute_bound_k(model, hw, k_max=k_max, **kw),
+        decode_intensity_limit=forward_cost(model, hw, batch=max_batch, **per_sequence).arithmetic_intensity,
+        max_batch=max_batch,
+        k_max=k_max,
+    )
+
+
+def sweep_tokens(max_tokens: int, k: int) -> list[int]:
+    """The token counts T of a verification-cost sweep: powers of two up to ``max_tokens``, plus k + 1.
+
+    Shared by :mod:`specdec.probe` and ``bench/gpu_verify_cost.py``; both arguments are integers >= 1.
+    """
+    max_tokens = _count("max_tokens", max_tokens, 1)
+    k = _count("k", k, 1, MAX_COUNT - 1)
+    return sorted({2**i for i in range(max_tokens.bit_length())} | {k + 1})
