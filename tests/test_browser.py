@@ -424,7 +424,7 @@ PLOT_TEXT_JS = """async () => {
     const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
     const box = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
     const sizes = [...svg.querySelectorAll('text')].map(t => {
-      const m = (t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/);
+      const m = (t.getAttribute('style') || '').match(/font(?:-size)?:[^;]*?([\\d.]+)px/);
       return m ? Number(m[1]) : null;
     });
     out.push({src: img.getAttribute('src'), texts: sizes.length, missing: sizes.filter(s => s === null).length,
