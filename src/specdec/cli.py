@@ -297,7 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"specdec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.commands = sub.choices  # name -> subcommand parser, for errors that name the subcommand
+    _add_roofline(sub)
+    _add_speedup(sub)
+    _add_probe(sub)
+    _add_presets(sub)
+    return parser
 
+
+def _add_roofline(sub: Any) -> None:
     p = sub.add_parser(
         "roofline",
         help="FLOPs, bytes, intensity and roofline time of one forward",
@@ -324,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_roofline)
 
+
+def _add_speedup(sub: Any) -> None:
     p = sub.add_parser(
         "speedup",
         help="expected tokens per step, walltime speedup and the optimal k",
@@ -347,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_speedup)
 
+
+def _add_probe(sub: Any) -> None:
     p = sub.add_parser(
         "probe",
         help="measure this machine with NumPy and compare with the roofline",
@@ -368,10 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a report")
     p.set_defaults(func=_cmd_probe)
 
+
+def _add_presets(sub: Any) -> None:
     p = sub.add_parser("presets", help="list hardware and model presets with their sources")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_presets)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -468,6 +468,31 @@ class ForwardCost:
     Units: ``flops*`` in FLOPs, ``bytes*`` in bytes, intensities and ``ridge_point`` in FLOP/byte,
     ``*_time_s`` in seconds, ``tokens_per_s`` in token positions per second. ``time_s`` is a lower
     bound: max(FLOPs / peak, bytes / bandwidth) after the efficiency factors.
+
+    FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
+    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
+    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
+    ``context + i`` earlier positions and itself).
+
+    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
+    share an input, is one matmul kernel and everything else is fused into those kernels:
+
+    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
+      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
+      row, so it costs one row per position (at most the whole table), not its size; a tied table is
+      streamed once, for the output head, and that one read also serves the input rows.
+    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
+      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
+    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
+      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
+      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
+      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
+      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
+      attention's own reads of Q and of the new K and V, and its write of the output that the output
+      projection reads, are not counted beyond the matmul traffic above.
+
+    ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
+    compares it with one device's capacity. Nothing is sharded.
     """
 
     model: str
@@ -521,37 +546,13 @@ def forward_cost(
     """Roofline cost of one forward over ``new_tokens`` positions for each of ``batch`` sequences.
 
     ``new_tokens = 1`` is a plain decode step; ``new_tokens = k + 1`` is the target forward that
-    verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache.
-
-    FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
-    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
-    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
-    ``context + i`` earlier positions and itself).
-
-    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
-    share an input, is one matmul kernel and everything else is fused into those kernels:
-
-    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
-      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
-      row, so it costs one row per position (at most the whole table), not its size; a tied table is
-      streamed once, for the output head, and that one read also serves the input rows.
-    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
-      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
-    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
-      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
-      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
-      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
-      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
-      attention's own reads of Q and of the new K and V, and its write of the output that the output
-      projection reads, are not counted beyond the matmul traffic above.
+    verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache. What
+    the FLOPs, bytes and memory count, item by item, is listed under :class:`ForwardCost`.
 
     ``weight_dtype`` sets the bytes per weight; ``compute_dtype`` (default: the weight dtype, or bf16
     for int8/int4 weight-only quantisation) picks the hardware peak and the activation size;
     ``kv_dtype`` defaults to the compute dtype. ``flops_efficiency`` and ``bandwidth_efficiency``
     (fractions in (0, 1]) scale the peaks to what a real kernel achieves.
-
-    ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
-    compares it with one device's capacity. Nothing is sharded.
 
     Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a
     verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer in [1,
@@ -568,34 +569,15 @@ def forward_cost(
     kdt = _dtype("kv_dtype", kv_dtype if kv_dtype is not None else cdt)
     hw.peak(cdt)  # an unverified compute dtype is reported before the efficiencies are checked
 
-    w_bytes, a_bytes = DTYPE_BYTES[wdt], DTYPE_BYTES[cdt]
-    positions = B * T
-    d, q_dim = m.d_model, m.n_heads * m.head_dim
-
-    # FLOPs
-    flops_matmul = 2.0 * positions * m.matmul_params
-    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
-    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
-    flops = flops_matmul + flops_attention
-
-    # Bytes
-    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
-    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
-    kv_per_token = m.kv_cache_bytes_per_token(kdt)
-    bytes_kv_read = B * C * kv_per_token
-    bytes_kv_write = positions * kv_per_token
-    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
-    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
-    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
-    bytes_activations = positions * act_per_position * a_bytes
-    total_bytes = bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations
-
-    roof = _roofline(flops, total_bytes, hw, cdt, flops_efficiency, bandwidth_efficiency)
-    tokens_per_s = positions / roof["time_s"]
+    counts = _forward_counts(m, B, T, C, DTYPE_BYTES[wdt], DTYPE_BYTES[cdt], m.kv_cache_bytes_per_token(kdt))
+    roof = _roofline(counts["flops"], counts["bytes"], hw, cdt, flops_efficiency, bandwidth_efficiency)
+    tokens_per_s = B * T / roof["time_s"]
     if not math.isfinite(tokens_per_s):
         raise ValueError(f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)")
     weights_stored = m.matmul_params + m.input_embedding_params
-    memory_required = weights_stored * w_bytes + m.norm_params * a_bytes + B * (C + T) * kv_per_token
+    memory_required = (
+        weights_stored * DTYPE_BYTES[wdt] + m.norm_params * DTYPE_BYTES[cdt] + B * (C + T) * m.kv_cache_bytes_per_token(kdt)
+    )
     return ForwardCost(
         model=m.name,
         hardware=hw.name,
@@ -605,19 +587,47 @@ def forward_cost(
         weight_dtype=wdt,
         kv_dtype=kdt,
         compute_dtype=cdt,
-        flops_matmul=flops_matmul,
-        flops_attention=flops_attention,
-        flops=flops,
-        bytes_weights=bytes_weights,
-        bytes_kv_read=bytes_kv_read,
-        bytes_kv_write=bytes_kv_write,
-        bytes_activations=bytes_activations,
-        bytes=total_bytes,
         tokens_per_s=tokens_per_s,
         memory_required_bytes=memory_required,
         fits_in_memory=memory_required <= hw.memory_bytes,
+        **counts,
         **roof,
     )
+
+
+def _forward_counts(
+    m: ModelShape, B: int, T: int, C: int, w_bytes: float, a_bytes: float, kv_per_token: float
+) -> dict[str, float]:
+    """The FLOP and byte counts of :func:`forward_cost` (:class:`ForwardCost` lists what is counted), for
+    ``B`` sequences of ``T`` new positions after ``C`` cached ones, with weights of ``w_bytes``,
+    activations of ``a_bytes`` and ``kv_per_token`` bytes of K and V per position."""
+    positions = B * T
+    d, q_dim = m.d_model, m.n_heads * m.head_dim
+
+    # FLOPs
+    flops_matmul = 2.0 * positions * m.matmul_params
+    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
+    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
+
+    # Bytes
+    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
+    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
+    bytes_kv_read = B * C * kv_per_token
+    bytes_kv_write = positions * kv_per_token
+    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
+    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
+    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
+    bytes_activations = positions * act_per_position * a_bytes
+    return {
+        "flops_matmul": flops_matmul,
+        "flops_attention": flops_attention,
+        "flops": flops_matmul + flops_attention,
+        "bytes_weights": bytes_weights,
+        "bytes_kv_read": bytes_kv_read,
+        "bytes_kv_write": bytes_kv_write,
+        "bytes_activations": bytes_activations,
+        "bytes": bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations,
+    }
 
 
 @dataclass(frozen=True)
