@@ -194,6 +194,7 @@ class PyconDirective(DoctestDirective):
 def setup(app):
     app.add_directive("pycon", PyconDirective)
 
+
 # --- copy buttons copy the code, not the >>> prompts or the printed output -----------------------
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True

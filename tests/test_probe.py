@@ -63,8 +63,15 @@ MIB = 2**20
     ],
 )
 def test_plan_sizes_follow_the_cache(monkeypatch, quick, llc, d_out, bandwidth_mib, matmul_n, repeats):
-    for name in ("measure_bandwidth", "measure_matmul_flops", "measure_matmul_curve", "last_level_cache_bytes"):
-        monkeypatch.setattr(f"specdec.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something"))
+    for name in (
+        "measure_bandwidth",
+        "measure_matmul_flops",
+        "measure_matmul_curve",
+        "last_level_cache_bytes",
+    ):
+        monkeypatch.setattr(
+            f"specdec.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
+        )
     plan = plan_probe(quick=quick, last_level_cache_bytes=llc)
     assert (plan.d_in, plan.d_out) == (4096, d_out)
     assert plan.bandwidth_buffer_bytes == bandwidth_mib * MIB
@@ -74,12 +81,26 @@ def test_plan_sizes_follow_the_cache(monkeypatch, quick, llc, d_out, bandwidth_m
 
 def synthetic(**changes) -> tuple[ProbePlan, ProbeTimings]:
     """W[128, 512] in fp32 (256 KiB): x[T] @ W moves (65536 + 640 T) x 4 bytes in 131072 T FLOPs."""
-    plan = plan_probe(alpha=0.8, k=4, c=0.0, max_tokens=8, d_in=128, weight_bytes=256 * 1024,
-                      bandwidth_buffer_bytes=MIB, matmul_n=64, repeats=1)
+    plan = plan_probe(
+        alpha=0.8,
+        k=4,
+        c=0.0,
+        max_tokens=8,
+        d_in=128,
+        weight_bytes=256 * 1024,
+        bandwidth_buffer_bytes=MIB,
+        matmul_n=64,
+        repeats=1,
+    )
     timings = ProbeTimings(
-        machine="synthetic", numpy_version="0", blas="none",
-        copy_bandwidth_bytes_per_s=1e9, read_bandwidth_bytes_per_s=2e9, matvec_bandwidth_bytes_per_s=2.5e9,
-        matmul_flops_per_s=5e9, times_s=(1e-4, 1e-4, 1.2e-4, 1.5e-4, 2.0e-4),
+        machine="synthetic",
+        numpy_version="0",
+        blas="none",
+        copy_bandwidth_bytes_per_s=1e9,
+        read_bandwidth_bytes_per_s=2e9,
+        matvec_bandwidth_bytes_per_s=2.5e9,
+        matmul_flops_per_s=5e9,
+        times_s=(1e-4, 1e-4, 1.2e-4, 1.5e-4, 2.0e-4),
     )
     return plan, dataclasses.replace(timings, **changes)
 
@@ -164,7 +185,9 @@ def test_ratios_start_at_one(result):
 
 def test_roofline_peaks_are_the_best_rates_seen(result):
     assert result.bandwidth_bytes_per_s >= max(
-        result.copy_bandwidth_bytes_per_s, result.read_bandwidth_bytes_per_s, result.matvec_bandwidth_bytes_per_s
+        result.copy_bandwidth_bytes_per_s,
+        result.read_bandwidth_bytes_per_s,
+        result.matvec_bandwidth_bytes_per_s,
     )
     assert result.peak_flops_per_s >= result.matmul_flops_per_s
     assert result.ridge_point == pytest.approx(result.peak_flops_per_s / result.bandwidth_bytes_per_s)
@@ -374,7 +397,9 @@ def _fake_torch():
 
     cuda = types.SimpleNamespace(
         is_available=lambda: True,
-        get_device_properties=lambda dev: types.SimpleNamespace(name="fake", total_memory=2**30, L2_cache_size=1024),
+        get_device_properties=lambda dev: types.SimpleNamespace(
+            name="fake", total_memory=2**30, L2_cache_size=1024
+        ),
         synchronize=lambda: None,
         Event=Event,
     )
@@ -402,8 +427,22 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
     assert rows[0]["ratio"] == 1.0 and rows[1]["ratio"] < 1.01 and rows[2]["bound"] == "compute"
 
     monkeypatch.setitem(sys.modules, "torch", _fake_torch())
-    argv = ["--d-in", "64", "--d-out", "64", "--max-tokens", "8", "--iters", "2", "--repeats", "2", "--square", "16",
-            "--copy-bytes", "4096"]
+    argv = [
+        "--d-in",
+        "64",
+        "--d-out",
+        "64",
+        "--max-tokens",
+        "8",
+        "--iters",
+        "2",
+        "--repeats",
+        "2",
+        "--square",
+        "16",
+        "--copy-bytes",
+        "4096",
+    ]
     assert bench.main(argv) == 0
     text = capsys.readouterr().out
     assert "x[T, 64] @ W[64, 64] bf16" in text and "t(T)/t(1)" in text

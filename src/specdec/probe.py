@@ -241,7 +241,7 @@ def measure_matmul_curve(
     for t in ts:
         x = rng.standard_normal((t, d_in), dtype=np.float32)
         out = np.empty((t, d_out), dtype=np.float32)
-        times.append(_best_time(lambda: np.matmul(x, w, out=out), repeats))
+        times.append(_best_time(lambda x=x, out=out: np.matmul(x, w, out=out), repeats))
     return tuple(times)
 
 
@@ -257,9 +257,9 @@ class ProbeResult:
     ``bandwidth_buffer_bytes`` and ``weight_bytes`` are the sizes actually measured (after rounding
     to whole rows or columns), not the sizes requested. ``tau`` is τ, the expected tokens per target
     forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for ``alpha`` and
-    ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`. ``speedup_theorem``, ``speedup_predicted`` and
-    ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the roofline's and the measured
-    t(k + 1) / t(1).
+    ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`. ``speedup_theorem``,
+    ``speedup_predicted`` and ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the
+    roofline's and the measured t(k + 1) / t(1).
     """
 
     machine: str
@@ -394,13 +394,13 @@ def plan_probe(
 ) -> ProbePlan:
     """Check the arguments of :func:`run_probe` and choose every size; measures nothing (pure).
 
-    ``quick`` (a bool) halves the buffer sizes and the repeats, and caps the default buffers at 128 MiB
-    (which a very large last-level cache may partly hold, so the rates are rougher). ``weight_bytes`` (default: 4x the
-    last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape
-    is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64 (down, if up would pass
-    :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to ``max_tokens`` plus k + 1.
-    ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to evaluate (see
-    :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
+    ``quick`` (a bool) halves the buffer sizes and the repeats, and caps the default buffers at 128
+    MiB (which a very large last-level cache may partly hold, so the rates are rougher).
+    ``weight_bytes`` (default: 4x the last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``)
+    sets the size of W, whose shape is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64
+    (down, if up would pass :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to
+    ``max_tokens`` plus k + 1. ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to
+    evaluate (see :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
     ``tau``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
 
     Limits, so that no argument can allocate many gigabytes or run for minutes: ``max_tokens`` and
@@ -421,9 +421,15 @@ def plan_probe(
     seed = _checks.integer("seed", seed, 0, None)
     max_tokens = _checks.integer("max_tokens", max_tokens, 1, MAX_TOKENS)
     d_in = _checks.integer("d_in", d_in, 1, MAX_DIM)
-    llc = None if last_level_cache_bytes is None else _checks.integer("last_level_cache_bytes", last_level_cache_bytes, 1, None)
+    llc = (
+        None
+        if last_level_cache_bytes is None
+        else _checks.integer("last_level_cache_bytes", last_level_cache_bytes, 1, None)
+    )
     d_out, bandwidth_buffer_bytes = _buffer_sizes(quick, llc, d_in, weight_bytes, bandwidth_buffer_bytes)
-    matmul_n = _checks.integer("matmul_n", (1024 if quick else 2048) if matmul_n is None else matmul_n, 1, MAX_MATMUL_N)
+    matmul_n = _checks.integer(
+        "matmul_n", (1024 if quick else 2048) if matmul_n is None else matmul_n, 1, MAX_MATMUL_N
+    )
     repeats = _checks.integer("repeats", (3 if quick else 5) if repeats is None else repeats, 1, MAX_REPEATS)
     return ProbePlan(
         alpha=float(alpha),
@@ -478,8 +484,13 @@ def measure_probe(plan: ProbePlan) -> ProbeTimings:
 
 
 # FLOP and byte counts of the swept matmul, without any rate.
-_COUNTING = Hardware(name="unit", peak_flops_per_s={"fp32": 1.0}, bandwidth_bytes_per_s=1.0, memory_bytes=1.0,
-                     source="counting only")
+_COUNTING = Hardware(
+    name="unit",
+    peak_flops_per_s={"fp32": 1.0},
+    bandwidth_bytes_per_s=1.0,
+    memory_bytes=1.0,
+    source="counting only",
+)
 
 
 def _best_rates(plan: ProbePlan, timings: ProbeTimings) -> tuple[tuple[float, str], tuple[float, str]]:
@@ -497,18 +508,24 @@ def _best_rates(plan: ProbePlan, timings: ProbeTimings) -> tuple[tuple[float, st
         ]
         + [(cnt.bytes / t, where) for cnt, t, where in sweep]
     )
-    flops = max([(timings.matmul_flops_per_s, f"square matmul n={plan.matmul_n}")]
-                + [(cnt.flops / t, where) for cnt, t, where in sweep])
+    flops = max(
+        [(timings.matmul_flops_per_s, f"square matmul n={plan.matmul_n}")]
+        + [(cnt.flops / t, where) for cnt, t, where in sweep]
+    )
     return bandwidth, flops
 
 
-def _speedups(plan: ProbePlan, predicted_ratios: Sequence[float], measured_ratios: Sequence[float]) -> dict[str, Any]:
+def _speedups(
+    plan: ProbePlan, predicted_ratios: Sequence[float], measured_ratios: Sequence[float]
+) -> dict[str, Any]:
     """τ and the speedup at the plan's α, k, c for c_verify = 1, predicted and measured, and the best
     k on the measured curve (``None`` without a T >= 2)."""
     alpha, k, c = plan.alpha, plan.k, plan.c
     i = plan.tokens.index(k + 1)
     cv_pred, cv_meas = predicted_ratios[i], measured_ratios[i]
-    candidates = [(t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(plan.tokens, measured_ratios) if t >= 2]
+    candidates = [
+        (t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(plan.tokens, measured_ratios) if t >= 2
+    ]
     best_k, best_speedup = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
     return dict(
         tau=expected_tokens_per_step(alpha, k),
@@ -565,7 +582,6 @@ def compare_probe(plan: ProbePlan, timings: ProbeTimings) -> ProbeResult:
     )
 
 
-
 def _mib(n: float) -> str:
     return f"{n / _MIB:.1f} MiB"
 
@@ -579,7 +595,8 @@ def format_probe(r: ProbeResult) -> str:
         f"  numpy              {r.numpy_version} (BLAS: {r.blas})",
         f"  last-level cache   {llc}",
         f"  streaming kernels  copy {r.copy_bandwidth_bytes_per_s / 1e9:.1f} GB/s, sum "
-        f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, matvec {r.matvec_bandwidth_bytes_per_s / 1e9:.1f} GB/s "
+        f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, "
+        f"matvec {r.matvec_bandwidth_bytes_per_s / 1e9:.1f} GB/s "
         f"(buffer {_mib(r.bandwidth_buffer_bytes)})",
         f"  square matmul      {r.matmul_flops_per_s / 1e9:.1f} GFLOP/s (fp32, n = {r.matmul_n})",
         f"  roofline peaks     {r.bandwidth_bytes_per_s / 1e9:.1f} GB/s (from {r.bandwidth_from}), "

@@ -150,8 +150,7 @@ class Hardware:
         if compute_dtype not in self.peak_flops_per_s:
             have = ", ".join(self.peak_flops_per_s)
             raise ValueError(
-                f"compute_dtype: {self.name!r} has no verified peak for {compute_dtype!r} "
-                f"(verified: {have})"
+                f"compute_dtype: {self.name!r} has no verified peak for {compute_dtype!r} (verified: {have})"
             )
         return self.peak_flops_per_s[compute_dtype]
 
@@ -213,7 +212,9 @@ class ModelShape:
             object.__setattr__(self, f, _checks.flag(f, getattr(self, f)))
         object.__setattr__(self, "source", _checks.text("source", self.source))
         if self.published_params is not None:
-            object.__setattr__(self, "published_params", _checks.positive("published_params", self.published_params))
+            object.__setattr__(
+                self, "published_params", _checks.positive("published_params", self.published_params)
+            )
 
     # -- parameter counts ----------------------------------------------------------------------
 
@@ -295,7 +296,9 @@ def _hardware_record(record: Mapping[str, Any]) -> Hardware:
             fields[name] = _checks.positive(key, record[key]) * unit
     printed, sparse = record.get("peak_tflops"), record.get("printed_with_sparsity", [])
     if not isinstance(printed, Mapping) or not isinstance(sparse, list) or not set(sparse) <= set(printed):
-        raise ValueError("peak_tflops must be a table {dtype = TFLOP/s}; printed_with_sparsity a list of its dtypes")
+        raise ValueError(
+            "peak_tflops must be a table {dtype = TFLOP/s}; printed_with_sparsity a list of its dtypes"
+        )
     # A peak printed "with sparsity" (2:4 structured) is twice the dense peak.
     fields["peak_flops_per_s"] = {
         dt: _checks.positive(f"peak_tflops.{dt}", tflops) * 1e12 / (2 if dt in sparse else 1)
@@ -323,7 +326,9 @@ def _model_record(record: Mapping[str, Any], families: Mapping[str, Any]) -> Mod
         published = fields.get("published_params")
         fields["source"] = template.format(
             **fields,
-            gqa=" (grouped-query attention)" if fields.get("n_kv_heads", 0) < fields.get("n_heads", 0) else "",
+            gqa=" (grouped-query attention)"
+            if fields.get("n_kv_heads", 0) < fields.get("n_heads", 0)
+            else "",
             published_billions=published / 1e9 if published is not None else None,
         )
     if note is not None:
@@ -348,7 +353,9 @@ def _records(data: Mapping[str, Any], kind: str, build: Any, label: str) -> Mapp
     return MappingProxyType(out)
 
 
-def load_presets(path: str | os.PathLike[str] | None = None) -> tuple[Mapping[str, Hardware], Mapping[str, ModelShape]]:
+def load_presets(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[Mapping[str, Hardware], Mapping[str, ModelShape]]:
     """The hardware and model presets of a TOML file: ``(hardware, models)``, read-only mappings from
     name to :class:`Hardware` and :class:`ModelShape`, in file order.
 
@@ -357,7 +364,10 @@ def load_presets(path: str | os.PathLike[str] | None = None) -> tuple[Mapping[st
     the field for anything it cannot read (bad TOML, an unknown field, a missing or invalid figure).
     """
     if path is None:
-        label, text = "presets.toml", resources.files("specdec").joinpath("data/presets.toml").read_text("utf-8")
+        label, text = (
+            "presets.toml",
+            resources.files("specdec").joinpath("data/presets.toml").read_text("utf-8"),
+        )
     elif isinstance(path, (str, os.PathLike)):
         label, text = os.fspath(path), Path(path).read_text(encoding="utf-8")
     else:
@@ -408,7 +418,9 @@ def half_precision_dtype(hardware: str | Hardware) -> str:
     for dtype in ("bf16", "fp16"):
         if dtype in hw.peak_flops_per_s:
             return dtype
-    raise ValueError(f"hardware: {hw.name!r} has no verified 16-bit peak (verified: {', '.join(hw.peak_flops_per_s)})")
+    raise ValueError(
+        f"hardware: {hw.name!r} has no verified 16-bit peak (verified: {', '.join(hw.peak_flops_per_s)})"
+    )
 
 
 def get_model(name: str | ModelShape) -> ModelShape:
@@ -573,10 +585,14 @@ def forward_cost(
     roof = _roofline(counts["flops"], counts["bytes"], hw, cdt, flops_efficiency, bandwidth_efficiency)
     tokens_per_s = B * T / roof["time_s"]
     if not math.isfinite(tokens_per_s):
-        raise ValueError(f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)")
+        raise ValueError(
+            f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)"
+        )
     weights_stored = m.matmul_params + m.input_embedding_params
     memory_required = (
-        weights_stored * DTYPE_BYTES[wdt] + m.norm_params * DTYPE_BYTES[cdt] + B * (C + T) * m.kv_cache_bytes_per_token(kdt)
+        weights_stored * DTYPE_BYTES[wdt]
+        + m.norm_params * DTYPE_BYTES[cdt]
+        + B * (C + T) * m.kv_cache_bytes_per_token(kdt)
     )
     return ForwardCost(
         model=m.name,
@@ -699,9 +715,10 @@ def verification_cost_ratio(model: str | ModelShape, hardware: str | Hardware, k
     kk = _count("k", k, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:
         raise ValueError("new_tokens: set by verification_cost_ratio (k + 1 and 1); do not pass it")
-    return forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s / forward_cost(
-        model, hardware, new_tokens=1, **kw
-    ).time_s
+    return (
+        forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s
+        / forward_cost(model, hardware, new_tokens=1, **kw).time_s
+    )
 
 
 def _first_true(predicate: Any, lo: int, hi: int) -> int | None:
@@ -795,8 +812,9 @@ class RooflineReport:
         }
 
 
-def roofline_report(model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1,
-                    **kw: Any) -> RooflineReport:
+def roofline_report(
+    model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1, **kw: Any
+) -> RooflineReport:
     """One forward (:func:`forward_cost`, ``new_tokens`` positions and ``kw``), its verification cost
     ratio, and where decode (over the batch) and verification (over k) turn compute-bound.
 
