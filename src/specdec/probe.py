@@ -363,9 +363,12 @@ def _d_out(weight_bytes: int, d_in: int) -> int:
 
 
 def _buffer_sizes(
-    quick: bool, llc: int | None, d_in: int, weight_bytes: object, bandwidth_buffer_bytes: object
-) -> tuple[int, int]:
-    """d_out of W, and the bandwidth buffer as it will be timed: defaults from the cache size, checked."""
+    quick: bool, llc: object, d_in: int, weight_bytes: object, bandwidth_buffer_bytes: object
+) -> tuple[int | None, int, int]:
+    """The checked cache size, d_out of W, and the bandwidth buffer as it will be timed: defaults
+    from the cache size, then checked."""
+    if llc is not None:
+        llc = _checks.integer("last_level_cache_bytes", llc, 1, None)
     if weight_bytes is None:
         weight_bytes = _default_size(quick, llc, 64)
     weight_bytes = _checks.integer("weight_bytes", weight_bytes, 1, MAX_BUFFER_BYTES)
@@ -374,7 +377,7 @@ def _buffer_sizes(
     bandwidth_buffer_bytes = _checks.integer(
         "bandwidth_buffer_bytes", bandwidth_buffer_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES
     )
-    return _d_out(weight_bytes, d_in), 4 * math.prod(_bandwidth_shape(bandwidth_buffer_bytes))
+    return llc, _d_out(weight_bytes, d_in), 4 * math.prod(_bandwidth_shape(bandwidth_buffer_bytes))
 
 
 def plan_probe(
@@ -403,12 +406,11 @@ def plan_probe(
     evaluate (see :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
     ``tau``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
 
-    Limits, so that no argument can allocate many gigabytes or run for minutes: ``max_tokens`` and
-    k + 1 at most :data:`MAX_TOKENS`; ``weight_bytes`` at most :data:`MAX_BUFFER_BYTES`;
-    ``bandwidth_buffer_bytes`` in [:data:`MIN_BANDWIDTH_BUFFER_BYTES`, :data:`MAX_BUFFER_BYTES`];
-    ``d_in`` and the d_out it implies at most :data:`MAX_DIM`; ``matmul_n`` at most
-    :data:`MAX_MATMUL_N`; ``repeats`` at most :data:`MAX_REPEATS`. Defaults derived from the cache
-    size are capped at these limits.
+    Limits, so that no argument can allocate many gigabytes or run for minutes (defaults derived from
+    the cache size are capped at them too): :data:`MAX_TOKENS` (``max_tokens`` and k + 1),
+    :data:`MAX_BUFFER_BYTES` and :data:`MIN_BANDWIDTH_BUFFER_BYTES` (``weight_bytes``,
+    ``bandwidth_buffer_bytes``), :data:`MAX_DIM` (``d_in`` and the d_out it implies),
+    :data:`MAX_MATMUL_N`, :data:`MAX_REPEATS`.
 
     ``last_level_cache_bytes`` (``None``: unknown, sized as 32 MiB) sets the default buffer sizes.
 
@@ -421,12 +423,9 @@ def plan_probe(
     seed = _checks.integer("seed", seed, 0, None)
     max_tokens = _checks.integer("max_tokens", max_tokens, 1, MAX_TOKENS)
     d_in = _checks.integer("d_in", d_in, 1, MAX_DIM)
-    llc = (
-        None
-        if last_level_cache_bytes is None
-        else _checks.integer("last_level_cache_bytes", last_level_cache_bytes, 1, None)
+    llc, d_out, bandwidth_buffer_bytes = _buffer_sizes(
+        quick, last_level_cache_bytes, d_in, weight_bytes, bandwidth_buffer_bytes
     )
-    d_out, bandwidth_buffer_bytes = _buffer_sizes(quick, llc, d_in, weight_bytes, bandwidth_buffer_bytes)
     matmul_n = _checks.integer(
         "matmul_n", (1024 if quick else 2048) if matmul_n is None else matmul_n, 1, MAX_MATMUL_N
     )

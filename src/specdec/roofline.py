@@ -588,12 +588,6 @@ def forward_cost(
         raise ValueError(
             f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)"
         )
-    weights_stored = m.matmul_params + m.input_embedding_params
-    memory_required = (
-        weights_stored * DTYPE_BYTES[wdt]
-        + m.norm_params * DTYPE_BYTES[cdt]
-        + B * (C + T) * m.kv_cache_bytes_per_token(kdt)
-    )
     return ForwardCost(
         model=m.name,
         hardware=hw.name,
@@ -604,8 +598,7 @@ def forward_cost(
         kv_dtype=kdt,
         compute_dtype=cdt,
         tokens_per_s=tokens_per_s,
-        memory_required_bytes=memory_required,
-        fits_in_memory=memory_required <= hw.memory_bytes,
+        fits_in_memory=counts["memory_required_bytes"] <= hw.memory_bytes,
         **counts,
         **roof,
     )
@@ -614,9 +607,9 @@ def forward_cost(
 def _forward_counts(
     m: ModelShape, B: int, T: int, C: int, w_bytes: float, a_bytes: float, kv_per_token: float
 ) -> dict[str, float]:
-    """The FLOP and byte counts of :func:`forward_cost` (:class:`ForwardCost` lists what is counted), for
-    ``B`` sequences of ``T`` new positions after ``C`` cached ones, with weights of ``w_bytes``,
-    activations of ``a_bytes`` and ``kv_per_token`` bytes of K and V per position."""
+    """The FLOP, byte and memory counts of :func:`forward_cost` (:class:`ForwardCost` lists what is
+    counted), for ``B`` sequences of ``T`` new positions after ``C`` cached ones, with weights of
+    ``w_bytes``, activations of ``a_bytes`` and ``kv_per_token`` bytes of K and V per position."""
     positions = B * T
     d, q_dim = m.d_model, m.n_heads * m.head_dim
 
@@ -643,6 +636,9 @@ def _forward_counts(
         "bytes_kv_write": bytes_kv_write,
         "bytes_activations": bytes_activations,
         "bytes": bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations,
+        "memory_required_bytes": (m.matmul_params + m.input_embedding_params) * w_bytes
+        + m.norm_params * a_bytes
+        + B * (C + T) * kv_per_token,
     }
 
 
