@@ -14,13 +14,14 @@ MERMAID_DIST:= node_modules/mermaid/dist
 MATHJAX_DIR := docs/_static/mathjax
 MATHJAX_ES5 := node_modules/mathjax/es5
 
-.PHONY: help html doctest test serve clean setup assets prerequisites
+.PHONY: help html doctest test lint serve clean setup assets prerequisites
 
 help:
 	@echo "make html     set up .venv and the mermaid and MathJax bundles, build the site into $(BUILDDIR)/html (strict)"
 	@echo "make serve    serve $(BUILDDIR)/html on http://127.0.0.1:$(PORT) (another port: make serve PORT=8001)"
 	@echo "make doctest  run every example on every page (Sphinx doctest builder)"
-	@echo "make test     the whole suite: unit tests, page examples, strict build, browser check"
+	@echo "make test     the whole suite: ruff, unit tests, page examples, strict build, browser check"
+	@echo "make lint     ruff check and ruff format --check (the first step of make test)"
 	@echo "make clean    remove build outputs (keeps .venv and node_modules)"
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -68,10 +69,15 @@ html: prerequisites setup assets
 doctest: setup
 	$(SPHINXBUILD) -M doctest $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
-# pytest builds the site from scratch (strict), runs the doctest builder and the browser check
-# (tests/test_site.py, tests/test_browser.py) besides the unit tests; its summary line ends the run.
-test: prerequisites setup assets
+# ruff first (lint, then formatting; configured in pyproject.toml), then pytest, which builds the site
+# from scratch (strict), runs the doctest builder and the browser check (tests/test_site.py,
+# tests/test_browser.py) besides the unit tests; its summary line ends the run.
+test: prerequisites setup assets lint
 	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
 
 serve:
 	@test -f $(BUILDDIR)/html/index.html || { echo "run 'make html' first"; exit 1; }

@@ -103,7 +103,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     for t in tokens:
         x = torch.randn(t, args.d_in, dtype=torch.bfloat16, device=dev, generator=gen)
         out = torch.empty(t, args.d_out, dtype=torch.bfloat16, device=dev)
-        times.append(_time_cuda(torch, lambda x=x, out=out: torch.matmul(x, w, out=out), args.iters, args.repeats))
+        times.append(
+            _time_cuda(torch, lambda x=x, out=out: torch.matmul(x, w, out=out), args.iters, args.repeats)
+        )
         del x, out
 
     # Context for the roofline: a device-to-device copy (read + write, as STREAM counts it) and a
@@ -112,7 +114,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     n_copy = copy_bytes // BF16_BYTES
     src = torch.empty(n_copy, dtype=torch.bfloat16, device=dev).normal_(generator=gen)
     dst = torch.empty_like(src)
-    t_copy = _time_cuda(torch, lambda: dst.copy_(src), 10, args.repeats)
+    t_copy = _time_cuda(torch, lambda src=src, dst=dst: dst.copy_(src), 10, args.repeats)
     copy_bw = 2 * n_copy * BF16_BYTES / t_copy
     del src, dst
     n = args.square
@@ -173,9 +175,12 @@ def format_report(r: dict[str, Any]) -> str:
     hw = rl.get_hardware(r["preset"])
     lines = [
         f"gpu_verify_cost: {r['device']} (torch {r['torch']}, CUDA {r['cuda']})",
-        f"  L2 cache           {r['l2_cache_bytes'] / 2**20:.0f} MiB" if r["l2_cache_bytes"] else "  L2 cache  unknown",
+        f"  L2 cache           {r['l2_cache_bytes'] / 2**20:.0f} MiB"
+        if r["l2_cache_bytes"]
+        else "  L2 cache  unknown",
         f"  device copy        {r['copy_bandwidth_bytes_per_s'] / 1e9:.0f} GB/s (read + write)",
-        f"  square bf16 matmul {r['square_matmul_flops_per_s'] / 1e12:.0f} TFLOP/s (n = {r['square_matmul_n']})",
+        f"  square bf16 matmul {r['square_matmul_flops_per_s'] / 1e12:.0f} TFLOP/s "
+        f"(n = {r['square_matmul_n']})",
         f"  preset {r['preset']!r}  {hw.peak('bf16') / 1e12:.1f} TFLOP/s bf16, "
         f"{hw.bandwidth_bytes_per_s / 1e9:.0f} GB/s, ridge {hw.ridge_point('bf16'):.0f} FLOP/byte",
         "",
@@ -184,7 +189,11 @@ def format_report(r: dict[str, Any]) -> str:
         "     T  measured us  t(T)/t(1)  TFLOP/s   GB/s   roofline us  t(T)/t(1)  bound",
     ]
     for t, tm, ratio, fl, bw, p in zip(
-        r["tokens"], r["times_s"], r["measured_ratios"], r["achieved_flops_per_s"], r["achieved_bytes_per_s"],
+        r["tokens"],
+        r["times_s"],
+        r["measured_ratios"],
+        r["achieved_flops_per_s"],
+        r["achieved_bytes_per_s"],
         r["roofline"],
     ):
         lines.append(
@@ -196,8 +205,10 @@ def format_report(r: dict[str, Any]) -> str:
         f"speculative decoding: alpha = {r['alpha']:.2f}, k = {r['k']}, c = {r['c']:.3f}; "
         f"τ (Eq. 1) = {r['tau']:.2f}",
         f"  c_verify 1.00 (Theorem 3.8)            speedup {r['speedup_theorem']:.2f}x",
-        f"  c_verify {r['c_verify_roofline']:.2f} (roofline, {r['preset']})    speedup {r['speedup_roofline']:.2f}x",
-        f"  c_verify {r['c_verify_measured']:.2f} (measured)              speedup {r['speedup_measured']:.2f}x",
+        f"  c_verify {r['c_verify_roofline']:.2f} (roofline, {r['preset']})    "
+        f"speedup {r['speedup_roofline']:.2f}x",
+        f"  c_verify {r['c_verify_measured']:.2f} (measured)              "
+        f"speedup {r['speedup_measured']:.2f}x",
     ]
     return "\n".join(lines)
 
@@ -208,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time x[T, d_in] @ W[d_in, d_out] in bf16 on a CUDA GPU for T = 1, 2, 4, ..., "
         "64 and compare t(T)/t(1) with the roofline of a specdec hardware preset.",
     )
-    p.add_argument("--preset", default="h200", help=f"roofline preset ({', '.join(rl.HARDWARE)}; default h200)")
+    p.add_argument(
+        "--preset", default="h200", help=f"roofline preset ({', '.join(rl.HARDWARE)}; default h200)"
+    )
     p.add_argument("--d-in", type=int, default=8192, help="rows of W (default 8192)")
     p.add_argument("--d-out", type=int, default=28672, help="columns of W (default 28672)")
     p.add_argument("--max-tokens", type=int, default=64, help="largest T (default 64)")
@@ -216,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="timing windows per point (default 5)")
     p.add_argument("--square", type=int, default=8192, help="size of the square matmul peak check")
     p.add_argument(
-        "--copy-bytes", type=int, default=None, help="buffer of the copy bandwidth check (default: max(4x L2, 1 GiB))"
+        "--copy-bytes",
+        type=int,
+        default=None,
+        help="buffer of the copy bandwidth check (default: max(4x L2, 1 GiB))",
     )
     p.add_argument("--alpha", type=float, default=0.8, help="acceptance rate for the speedup (default 0.8)")
     p.add_argument("--k", type=int, default=4, help="drafted tokens per step (default 4)")

@@ -20,8 +20,18 @@ def run(capsys, *argv):
 
 def test_roofline_table(capsys):
     code, out, err = run(
-        capsys, "roofline", "--hardware", "h200", "--model", "llama-2-7b", "--batch", "1", "--context", "1024",
-        "--new-tokens", "5",
+        capsys,
+        "roofline",
+        "--hardware",
+        "h200",
+        "--model",
+        "llama-2-7b",
+        "--batch",
+        "1",
+        "--context",
+        "1024",
+        "--new-tokens",
+        "5",
     )
     assert code == 0 and err == ""
     assert "llama-2-7b on h200" in out
@@ -87,10 +97,15 @@ def test_probe_quick_json(capsys):
 @pytest.mark.parametrize(
     ("argv", "pattern"),
     [
-        (["roofline", "--hardware", "b200"], "hardware: unknown preset 'b200'; valid: a100-sxm-80gb, h100-sxm, h200"),
+        (
+            ["roofline", "--hardware", "b200"],
+            "hardware: unknown preset 'b200'; valid: a100-sxm-80gb, h100-sxm, h200",
+        ),
         (["roofline", "--model", "gpt2"], "model: unknown preset 'gpt2'; valid: llama-2-7b"),
-        (["roofline", "--hardware", "rtx-3090", "--compute-dtype", "bf16"],
-         "--compute-dtype: 'rtx-3090' has no verified peak for 'bf16'"),
+        (
+            ["roofline", "--hardware", "rtx-3090", "--compute-dtype", "bf16"],
+            "--compute-dtype: 'rtx-3090' has no verified peak for 'bf16'",
+        ),
         (["roofline", "--batch", "0"], "batch must be >= 1"),
         (["roofline", "--weight-dtype", "fp4"], "--weight-dtype: unknown dtype 'fp4'"),
         (["speedup", "--alpha", "1.2", "--k", "3"], "alpha must lie in [0, 1]"),
@@ -148,7 +163,10 @@ HUGE = str(10**400)
         (["probe", "--max-tokens", "1000000"], "--max-tokens must be <= 1024"),
         (["speedup", "--alpha", "0.8", "--k", "5", "--k-max", "100000000"], "--k-max must be <= 65536"),
         (["speedup", "--alpha", "0.8", "--k", HUGE], "k must be <= 65536"),
-        (["speedup", "--alpha", "0.8", "--k", "5", "--c-verify", "1e-320", "--json"], "--c-verify is too close to 0"),
+        (
+            ["speedup", "--alpha", "0.8", "--k", "5", "--c-verify", "1e-320", "--json"],
+            "--c-verify is too close to 0",
+        ),
         (["speedup", "--alpha", "0.8", "--k", "5", "--c-hat", "1e308", "--json"], "--c-hat is too large"),
     ],
 )
@@ -223,10 +241,19 @@ def test_version(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["speedup", "--alpha", "0.5", "--k", "3", "--bogus"], "specdec speedup: error: unrecognized arguments: --bogus"),
+        (
+            ["speedup", "--alpha", "0.5", "--k", "3", "--bogus"],
+            "specdec speedup: error: unrecognized arguments: --bogus",
+        ),
         (["roofline", "--new-tokens", "0"], "specdec roofline: error: --new-tokens must be >= 1, got 0"),
-        (["speedup", "--alpha", "-inf", "--k", "3"], "specdec speedup: error: --alpha must lie in [0, 1], got -inf"),
-        (["roofline", "--context", "2.5"], "specdec roofline: error: argument --context: invalid integer: '2.5' is"),
+        (
+            ["speedup", "--alpha", "-inf", "--k", "3"],
+            "specdec speedup: error: --alpha must lie in [0, 1], got -inf",
+        ),
+        (
+            ["roofline", "--context", "2.5"],
+            "specdec roofline: error: argument --context: invalid integer: '2.5' is",
+        ),
         (["roofline", "--hardware", "b200"], "specdec roofline: error: --hardware: unknown preset 'b200'"),
     ],
 )
@@ -253,16 +280,22 @@ def test_tables_use_scientific_notation_for_extreme_values_and_echo_inputs_exact
 
 
 def test_a_full_stdout_and_ctrl_c_end_without_a_traceback(tmp_path):
-    full = subprocess.run([sys.executable, "-m", "specdec", "presets"], stdout=open("/dev/full", "w"),
-                          stderr=subprocess.PIPE, text=True)
+    full = subprocess.run(
+        [sys.executable, "-m", "specdec", "presets"],
+        stdout=open("/dev/full", "w"),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert full.returncode == 1 and "Traceback" not in full.stderr
     assert full.stderr.startswith("specdec presets: error: cannot write the output")
     script = tmp_path / "interrupt.py"
-    script.write_text("import specdec.cli as cli\n"
-                      "def boom(args): raise KeyboardInterrupt\n"
-                      "parser = cli.build_parser\n"
-                      "def build():\n    p = parser(); p.commands['probe'].set_defaults(func=boom); return p\n"
-                      "cli.build_parser = build\n"
-                      "raise SystemExit(cli.main(['probe']))\n")
+    script.write_text(
+        "import specdec.cli as cli\n"
+        "def boom(args): raise KeyboardInterrupt\n"
+        "parser = cli.build_parser\n"
+        "def build():\n    p = parser(); p.commands['probe'].set_defaults(func=boom); return p\n"
+        "cli.build_parser = build\n"
+        "raise SystemExit(cli.main(['probe']))\n"
+    )
     ctrl_c = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert ctrl_c.returncode == 130 and ctrl_c.stderr == "specdec probe: interrupted\n"

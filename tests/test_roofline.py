@@ -359,8 +359,11 @@ def test_numpy_integer_shapes_are_stored_as_python_ints():
 )
 def test_model_shape_refuses_wrong_types(field, value):
     kw = {**_shape_fields(MODELS["llama-2-7b"]), field: value}
-    wrong_value = value == "" or (isinstance(value, (int, float)) and not isinstance(value, (bool, np.floating))
-                                   and field in ("d_model", "published_params"))
+    wrong_value = value == "" or (
+        isinstance(value, (int, float))
+        and not isinstance(value, (bool, np.floating))
+        and field in ("d_model", "published_params")
+    )
     with pytest.raises(ValueError if wrong_value else TypeError, match=rf"^{field} "):
         ModelShape(**kw)
 
@@ -498,7 +501,10 @@ def test_embedding_rows_tied_and_untied():
     # An untied table never costs more than its size: 10 rows, however many positions gather.
     assert forward_cost(untied, "h200", batch=25).bytes_weights == streamed + 10 * 4 * 2
     # Memory holds the input table only when it is separate.
-    assert forward_cost(untied, "h200").memory_required_bytes - forward_cost(tied, "h200").memory_required_bytes == 80
+    assert (
+        forward_cost(untied, "h200").memory_required_bytes - forward_cost(tied, "h200").memory_required_bytes
+        == 80
+    )
 
 
 # -- constants the command line reads (review item 6) --------------------------------------------
@@ -526,7 +532,12 @@ def test_roofline_and_speedup_import_without_numpy():
 
 def test_half_precision_dtype_is_bf16_where_verified_else_fp16():
     assert {key: half_precision_dtype(key) for key in HARDWARE} == {
-        "a100-sxm-80gb": "bf16", "h100-sxm": "bf16", "h200": "bf16", "rtx-3090": "fp16", "tpu-v4": "bf16"}
+        "a100-sxm-80gb": "bf16",
+        "h100-sxm": "bf16",
+        "h200": "bf16",
+        "rtx-3090": "fp16",
+        "tpu-v4": "bf16",
+    }
     fp32_only = Hardware("cpu", {"fp32": 1e12}, 1e11, 1e9, "test")
     with pytest.raises(ValueError, match="^hardware: 'cpu' has no verified 16-bit peak"):
         half_precision_dtype(fp32_only)

@@ -145,10 +145,12 @@ def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
     )
     batch_star, k_star = report.compute_bound_batch, report.compute_bound_k
     rows.append(("decode compute-bound from batch", never_batch if batch_star is None else str(batch_star)))
-    rows.append((
-        f"verification compute-bound from k (batch {cost.batch})",
-        f"never (up to k = {report.k_max})" if k_star is None else str(k_star),
-    ))
+    rows.append(
+        (
+            f"verification compute-bound from k (batch {cost.batch})",
+            f"never (up to k = {report.k_max})" if k_star is None else str(k_star),
+        )
+    )
     return rows
 
 
@@ -272,7 +274,7 @@ def _with_flag_names(message: str, parser: argparse.ArgumentParser) -> str:
     first = message.split(" ", 1)[0].rstrip(":")
     for action in parser._actions:
         if action.dest == first and action.option_strings:
-            return action.option_strings[-1] + message[len(first):]
+            return action.option_strings[-1] + message[len(first) :]
     return message
 
 
@@ -297,7 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"specdec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.commands = sub.choices  # name -> subcommand parser, for errors that name the subcommand
+    _add_roofline(sub)
+    _add_speedup(sub)
+    _add_probe(sub)
+    _add_presets(sub)
+    return parser
 
+
+def _add_roofline(sub: Any) -> None:
     p = sub.add_parser(
         "roofline",
         help="FLOPs, bytes, intensity and roofline time of one forward",
@@ -309,11 +318,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_integer, default=1, help="sequences in the batch (default: 1)")
     p.add_argument("--context", type=_integer, default=0, help="cached positions per sequence (default: 0)")
     p.add_argument(
-        "--new-tokens", type=_integer, default=1, help="positions per sequence in this forward; k + 1 to verify k"
+        "--new-tokens",
+        type=_integer,
+        default=1,
+        help="positions per sequence in this forward; k + 1 to verify k",
     )
     dtypes = ", ".join(rl.DTYPE_BYTES)
     p.add_argument(
-        "--weight-dtype", default=None, help=f"weight dtype ({dtypes}; default bf16, or fp16 where the hardware has no bf16 peak)"
+        "--weight-dtype",
+        default=None,
+        help=f"weight dtype ({dtypes}; default bf16, or fp16 where the hardware has no bf16 peak)",
     )
     p.add_argument("--kv-dtype", default=None, help="KV-cache dtype (default: the compute dtype)")
     p.add_argument(
@@ -324,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_roofline)
 
+
+def _add_speedup(sub: Any) -> None:
     p = sub.add_parser(
         "speedup",
         help="expected tokens per step, walltime speedup and the optimal k",
@@ -342,11 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--c-hat", type=_real, default=None, help="draft/target ops ratio; prints Theorem 3.11")
     p.add_argument(
-        "--k-max", type=_integer, default=64, help=f"largest k searched for the optimum (default 64, at most {sp.MAX_K})"
+        "--k-max",
+        type=_integer,
+        default=64,
+        help=f"largest k searched for the optimum (default 64, at most {sp.MAX_K})",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_speedup)
 
+
+def _add_probe(sub: Any) -> None:
     p = sub.add_parser(
         "probe",
         help="measure this machine with NumPy and compare with the roofline",
@@ -368,10 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a report")
     p.set_defaults(func=_cmd_probe)
 
+
+def _add_presets(sub: Any) -> None:
     p = sub.add_parser("presets", help="list hardware and model presets with their sources")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_presets)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
