@@ -16,24 +16,32 @@ MERMAID_DIST:= node_modules/mermaid/dist
 MATHJAX_DIR := docs/_static/mathjax
 MATHJAX_ES5 := node_modules/mathjax/es5
 
-.PHONY: help html doctest test serve clean setup assets train
+.PHONY: help html doctest test lint serve clean setup assets prerequisites train
 
 help:
-	@echo "make html     set up .venv and the mermaid bundle, build the site into $(BUILDDIR)/html (strict)"
-	@echo "make serve    serve $(BUILDDIR)/html on http://127.0.0.1:$(PORT)"
+	@echo "make html     set up .venv and the mermaid and MathJax bundles, build the site into $(BUILDDIR)/html (strict)"
+	@echo "make serve    serve $(BUILDDIR)/html on http://127.0.0.1:$(PORT) (another port: make serve PORT=8001)"
 	@echo "make doctest  run every example on every page (Sphinx doctest builder)"
-	@echo "make test     the whole suite: unit tests, page examples, strict build, browser check"
+	@echo "make test     the whole suite: ruff, unit tests, page examples, strict build, browser check"
+	@echo "make lint     ruff check and ruff format --check (the first step of make test)"
 	@echo "make clean    remove build outputs (keeps .venv and node_modules)"
 	@echo "make train    retrain the grammar tutor and its draft (installs the train extra, JAX; ~20 min)"
 
 # --- set-up -------------------------------------------------------------------------------------
-$(VENV)/.installed: pyproject.toml
+# Checked before anything is installed, each with a one-line hint.
+prerequisites:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "make: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=python3.12, say)"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || \
+	  { echo "make: needs npm >= 7 for the mermaid and MathJax bundles (apt-get install npm, or nodejs.org)"; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | prerequisites
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(SPECDEC_EXTRAS)]"
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | prerequisites
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
@@ -58,16 +66,21 @@ setup: $(VENV)/.installed
 assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js
 
 # --- the three reader commands --------------------------------------------------------------------
-html: setup assets
+html: prerequisites setup assets
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
 doctest: setup
 	$(SPHINXBUILD) -M doctest $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
-# pytest builds the site from scratch (strict), runs the doctest builder and the browser check
-# (tests/test_site.py, tests/test_browser.py) besides the unit tests; its summary line ends the run.
-test: setup assets
+# ruff first (lint, then formatting; configured in pyproject.toml), then pytest, which builds the site
+# from scratch (strict), runs the doctest builder and the browser check (tests/test_site.py,
+# tests/test_browser.py) besides the unit tests; its summary line ends the run.
+test: prerequisites setup assets lint
 	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
 
 train: setup
 	$(PY) -m pip install --quiet -e ".[train]"
@@ -75,6 +88,8 @@ train: setup
 
 serve:
 	@test -f $(BUILDDIR)/html/index.html || { echo "run 'make html' first"; exit 1; }
+	@$(PY) -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", $(PORT)))' 2>/dev/null || \
+	  { echo "make serve: port $(PORT) is busy; choose another, e.g. make serve PORT=8001"; exit 1; }
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(BUILDDIR)/html
 
 clean:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import sphinx_copybutton
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting import toplevel
@@ -28,6 +29,7 @@ from pybtex.style.template import (
     words,
 )
 from sphinx.ext.doctest import DoctestDirective
+from sphinx.util import logging
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -93,6 +95,9 @@ mermaid_dark_theme = "dark"
 # MathJax 3.2.2 (pinned in package.json) is copied into docs/_static/mathjax/ by `make assets`;
 # its fonts and on-demand TeX extensions load from beside it, never from a CDN.
 mathjax_path = "mathjax/tex-chtml.js"
+# What MyST's dollarmath sets when the builder starts (its default `myst_mathjax_classes`), written
+# here so that the value does not change during the build (see "Stable configuration" below).
+mathjax4_config = {"options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"}}
 
 # --- Bibliography: one .bib file, read by the site and by tests/test_citations.py -----------------
 # Entries are labelled by their `shorthand` field (the name the prose uses) and list the commit that
@@ -165,11 +170,22 @@ register_plugin("pybtex.style.formatting", "specdec", SpecdecStyle)
 # --- HTML -------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "specdec: speculative decoding, computed"
-html_static_path = ["docs/_static"]
-html_css_files = ["specdec.css"]
-html_js_files = ["specdec.js"]
 html_show_sourcelink = True
 html_copy_source = True
+
+# --- Stable configuration -------------------------------------------------------------------------
+# Sphinx compares this file's values with those pickled by the previous build; where they differ it
+# says "The configuration has changed (...)" and rebuilds what those options affect. Some values are
+# changed while a build runs: the HTML builder adds priority 800 to html_css_files and html_js_files
+# entries, sphinx-copybutton appends its static folder to html_static_path and MyST sets
+# mathjax4_config. Each is written here as the build leaves it, so that a second build finds the same
+# configuration. The theme's own option, pygments_dark_style, is registered only when the theme loads,
+# after the comparison; setup() drops it once furo has read it, so that the pickled configuration
+# lacks it too.
+COPYBUTTON_STATIC = str(Path(sphinx_copybutton.__file__).parent.joinpath("_static").absolute())
+html_static_path = ["docs/_static", COPYBUTTON_STATIC]  # setup() drops the second copy appended
+html_css_files = [("specdec.css", {"priority": 800})]
+html_js_files = [("specdec.js", {"priority": 800})]
 
 # --- autodoc: plain signatures, no cross-references to numpy's (offline) inventory -------------
 autodoc_typehints = "none"
@@ -191,8 +207,50 @@ class PyconDirective(DoctestDirective):
         return super().run()
 
 
+def missing_bundles(static_paths, confdir, bundles) -> list[str]:
+    """A message for each of ``bundles`` (name -> file) that no folder of ``static_paths`` (relative to
+    ``confdir``) holds: the bundles `make assets` copies."""
+    missing = []
+    for name, rel in bundles.items():
+        if not any((Path(confdir) / folder / rel).is_file() for folder in static_paths):
+            shows = "diagrams" if name == "mermaid" else "formulas"
+            missing.append(
+                f"the {name} bundle is missing: no html_static_path folder holds {rel} (expected "
+                f"{Path(static_paths[0]) / rel}), so the site would show no {shows}; run `make assets` "
+                "(or `make html`), which copies it from node_modules"
+            )
+    return missing
+
+
+def _check_bundles(app):
+    """A build for the web without the copied bundles warns, so the strict build (-W) fails."""
+    if app.builder.format != "html":
+        return
+    bundles = {"mermaid": app.config.mermaid_use_local, "MathJax": app.config.mathjax_path}
+    for message in missing_bundles(app.config.html_static_path, app.confdir, bundles):
+        logging.getLogger("specdec.conf").warning(message)
+
+
+def _drop_repeated_static_paths(app):
+    """sphinx-copybutton appends COPYBUTTON_STATIC, already listed: keep each folder once."""
+    app.config.html_static_path[:] = list(dict.fromkeys(app.config.html_static_path))
+
+
+def _drop_theme_option(app):
+    """furo registers pygments_dark_style as the theme loads, after Sphinx has compared this
+    configuration with the previous build's, and reads it when the builder starts. Dropped after that
+    read, it is not pickled either, so the next build does not report it as changed."""
+    app.config._options.pop("pygments_dark_style", None)
+    app.config.__dict__.pop("pygments_dark_style", None)
+
+
 def setup(app):
     app.add_directive("pycon", PyconDirective)
+    app.connect("builder-inited", _check_bundles)
+    # after sphinx-copybutton's and furo's own builder-inited handlers (priority 500)
+    app.connect("builder-inited", _drop_repeated_static_paths, priority=900)
+    app.connect("builder-inited", _drop_theme_option, priority=900)
+
 
 # --- copy buttons copy the code, not the >>> prompts or the printed output -----------------------
 copybutton_prompt_text = r">>> |\.\.\. |\$ "

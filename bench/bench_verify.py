@@ -91,7 +91,8 @@ def run(repeats: int) -> tuple[str, bool]:
         f"overhead-bound: B={B}, k={k}, V={V}",
         f"  verify_batch          {fmt_ms(t_batch)}  {B / min(t_batch):12,.0f} steps/s",
         f"  loop of verify        {fmt_ms(t_loop)}  {B / min(t_loop):12,.0f} steps/s",
-        f"  verify_batch speedup over the loop: {speedup:.1f}x (target >= 20x): {'MET' if met else 'NOT MET'}",
+        f"  verify_batch speedup over the loop: {speedup:.1f}x (target >= 20x): "
+        f"{'MET' if met else 'NOT MET'}",
         "",
     ]
 
@@ -116,7 +117,8 @@ def run(repeats: int) -> tuple[str, bool]:
         f"  verify_batch          {fmt_ms(t_batch)}  {B / min(t_batch):12,.0f} steps/s",
         f"  loop of verify        {fmt_ms(t_loop)}  {B / min(t_loop):12,.0f} steps/s",
         f"  verify_batch / read-once: {over_read:.2f}x (target <= 3x): {'MET' if met_read else 'NOT MET'}",
-        f"  verify_batch speedup over the loop: {vs_loop:.2f}x (target >= 1x): {'MET' if met_loop else 'NOT MET'}",
+        f"  verify_batch speedup over the loop: {vs_loop:.2f}x (target >= 1x): "
+        f"{'MET' if met_loop else 'NOT MET'}",
         "",
         f"all targets met: {'yes' if ok else 'NO'}",
     ]

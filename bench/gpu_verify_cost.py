@@ -43,16 +43,6 @@ except ImportError:  # running from a checkout without `pip install -e .`
 BF16_BYTES = 2
 
 
-def sweep_tokens(max_tokens: int, k: int) -> list[int]:
-    """Powers of two up to ``max_tokens``, plus k + 1."""
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    powers = {2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens}
-    return sorted(powers | {k + 1})
-
-
 def roofline_rows(tokens: list[int], d_in: int, d_out: int, preset: str) -> list[dict[str, Any]]:
     """Roofline time, ratio to T = 1 and bound for each T on a :mod:`specdec.roofline` preset (bf16)."""
     costs = [rl.matmul_cost(t, d_in, d_out, preset, dtype="bf16") for t in tokens]
@@ -107,13 +97,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
     w = torch.randn(args.d_in, args.d_out, dtype=torch.bfloat16, device=dev, generator=gen)
-    tokens = sweep_tokens(args.max_tokens, args.k)
+    tokens = rl.sweep_tokens(args.max_tokens, args.k)
 
     times = []
     for t in tokens:
         x = torch.randn(t, args.d_in, dtype=torch.bfloat16, device=dev, generator=gen)
         out = torch.empty(t, args.d_out, dtype=torch.bfloat16, device=dev)
-        times.append(_time_cuda(torch, lambda x=x, out=out: torch.matmul(x, w, out=out), args.iters, args.repeats))
+        times.append(
+            _time_cuda(torch, lambda x=x, out=out: torch.matmul(x, w, out=out), args.iters, args.repeats)
+        )
         del x, out
 
     # Context for the roofline: a device-to-device copy (read + write, as STREAM counts it) and a
@@ -122,7 +114,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     n_copy = copy_bytes // BF16_BYTES
     src = torch.empty(n_copy, dtype=torch.bfloat16, device=dev).normal_(generator=gen)
     dst = torch.empty_like(src)
-    t_copy = _time_cuda(torch, lambda: dst.copy_(src), 10, args.repeats)
+    t_copy = _time_cuda(torch, lambda src=src, dst=dst: dst.copy_(src), 10, args.repeats)
     copy_bw = 2 * n_copy * BF16_BYTES / t_copy
     del src, dst
     n = args.square
@@ -183,9 +175,12 @@ def format_report(r: dict[str, Any]) -> str:
     hw = rl.get_hardware(r["preset"])
     lines = [
         f"gpu_verify_cost: {r['device']} (torch {r['torch']}, CUDA {r['cuda']})",
-        f"  L2 cache           {r['l2_cache_bytes'] / 2**20:.0f} MiB" if r["l2_cache_bytes"] else "  L2 cache  unknown",
+        f"  L2 cache           {r['l2_cache_bytes'] / 2**20:.0f} MiB"
+        if r["l2_cache_bytes"]
+        else "  L2 cache  unknown",
         f"  device copy        {r['copy_bandwidth_bytes_per_s'] / 1e9:.0f} GB/s (read + write)",
-        f"  square bf16 matmul {r['square_matmul_flops_per_s'] / 1e12:.0f} TFLOP/s (n = {r['square_matmul_n']})",
+        f"  square bf16 matmul {r['square_matmul_flops_per_s'] / 1e12:.0f} TFLOP/s "
+        f"(n = {r['square_matmul_n']})",
         f"  preset {r['preset']!r}  {hw.peak('bf16') / 1e12:.1f} TFLOP/s bf16, "
         f"{hw.bandwidth_bytes_per_s / 1e9:.0f} GB/s, ridge {hw.ridge_point('bf16'):.0f} FLOP/byte",
         "",
@@ -194,7 +189,11 @@ def format_report(r: dict[str, Any]) -> str:
         "     T  measured us  t(T)/t(1)  TFLOP/s   GB/s   roofline us  t(T)/t(1)  bound",
     ]
     for t, tm, ratio, fl, bw, p in zip(
-        r["tokens"], r["times_s"], r["measured_ratios"], r["achieved_flops_per_s"], r["achieved_bytes_per_s"],
+        r["tokens"],
+        r["times_s"],
+        r["measured_ratios"],
+        r["achieved_flops_per_s"],
+        r["achieved_bytes_per_s"],
         r["roofline"],
     ):
         lines.append(
@@ -206,8 +205,10 @@ def format_report(r: dict[str, Any]) -> str:
         f"speculative decoding: alpha = {r['alpha']:.2f}, k = {r['k']}, c = {r['c']:.3f}; "
         f"τ (Eq. 1) = {r['tau']:.2f}",
         f"  c_verify 1.00 (Theorem 3.8)            speedup {r['speedup_theorem']:.2f}x",
-        f"  c_verify {r['c_verify_roofline']:.2f} (roofline, {r['preset']})    speedup {r['speedup_roofline']:.2f}x",
-        f"  c_verify {r['c_verify_measured']:.2f} (measured)              speedup {r['speedup_measured']:.2f}x",
+        f"  c_verify {r['c_verify_roofline']:.2f} (roofline, {r['preset']})    "
+        f"speedup {r['speedup_roofline']:.2f}x",
+        f"  c_verify {r['c_verify_measured']:.2f} (measured)              "
+        f"speedup {r['speedup_measured']:.2f}x",
     ]
     return "\n".join(lines)
 
@@ -218,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time x[T, d_in] @ W[d_in, d_out] in bf16 on a CUDA GPU for T = 1, 2, 4, ..., "
         "64 and compare t(T)/t(1) with the roofline of a specdec hardware preset.",
     )
-    p.add_argument("--preset", default="h200", help=f"roofline preset ({', '.join(rl.HARDWARE)}; default h200)")
+    p.add_argument(
+        "--preset", default="h200", help=f"roofline preset ({', '.join(rl.HARDWARE)}; default h200)"
+    )
     p.add_argument("--d-in", type=int, default=8192, help="rows of W (default 8192)")
     p.add_argument("--d-out", type=int, default=28672, help="columns of W (default 28672)")
     p.add_argument("--max-tokens", type=int, default=64, help="largest T (default 64)")
@@ -226,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="timing windows per point (default 5)")
     p.add_argument("--square", type=int, default=8192, help="size of the square matmul peak check")
     p.add_argument(
-        "--copy-bytes", type=int, default=None, help="buffer of the copy bandwidth check (default: max(4x L2, 1 GiB))"
+        "--copy-bytes",
+        type=int,
+        default=None,
+        help="buffer of the copy bandwidth check (default: max(4x L2, 1 GiB))",
     )
     p.add_argument("--alpha", type=float, default=0.8, help="acceptance rate for the speedup (default 0.8)")
     p.add_argument("--k", type=int, default=4, help="drafted tokens per step (default 4)")
@@ -236,14 +242,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check(args: argparse.Namespace) -> None:
+    """Every argument, before anything is measured: one line naming the flag, exit status 2."""
+    try:
+        rl.get_hardware(args.preset).peak("bf16")  # a known preset with a bf16 peak (rtx-3090 has none)
+        for name in ("d_in", "d_out", "iters", "repeats", "square", "copy_bytes"):
+            if getattr(args, name) is not None and getattr(args, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+        rl.sweep_tokens(args.max_tokens, args.k)
+        walltime_speedup(args.alpha, args.k, args.c)  # alpha in [0, 1], k >= 1, c >= 0
+    except (TypeError, ValueError) as exc:
+        flag = str(exc).split()[0].rstrip(":")
+        flag = {"hardware": "preset", "compute_dtype": "preset"}.get(flag, flag)
+        raise SystemExit(f"gpu_verify_cost: error: --{flag.replace('_', '-')}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    rl.get_hardware(args.preset)  # fail fast on an unknown preset, listing the valid ones
-    for name in ("d_in", "d_out", "iters", "repeats", "square", "copy_bytes"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise SystemExit(f"gpu_verify_cost: --{name.replace('_', '-')} must be >= 1")
-    walltime_speedup(args.alpha, args.k, args.c)  # validates alpha, k and c before touching the GPU
+    check(args)
     r = report(measure(args), args.preset, args.alpha, args.k, args.c)
     print(json.dumps(r, indent=2) if args.json else format_report(r))
     return 0

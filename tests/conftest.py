@@ -28,7 +28,9 @@ class Build:
 def sphinx_build(builder: str, *extra: str) -> Build:
     """``sphinx-build -M <builder> docs _build -c .`` with the strict options, output captured."""
     cmd = [*SPHINX, "-M", builder, "docs", str(BUILD), "-c", ".", *STRICT, *extra]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
     return Build(proc.returncode, proc.stdout + proc.stderr, BUILD / builder)
 
 

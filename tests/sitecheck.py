@@ -62,14 +62,18 @@ def unexecuted_examples(text: str, path: Path = Path("<string>")) -> list[Findin
             inner = stack[-1][1] if stack else None
             if inner not in EXECUTED_FENCES:
                 where = f"a ```{inner} fence" if inner else "plain text"
-                findings.append(Finding(path, lineno, f"'>>>' example in {where}: the doctest builder would not run it"))
+                findings.append(
+                    Finding(path, lineno, f"'>>>' example in {where}: the doctest builder would not run it")
+                )
     return findings
 
 
 MAX_EXAMPLE_LINE = 80  # characters: what a 736 px code box shows at 1,400 px with room to spare
 
 
-def long_example_lines(text: str, path: Path = Path("<string>"), limit: int = MAX_EXAMPLE_LINE) -> list[Finding]:
+def long_example_lines(
+    text: str, path: Path = Path("<string>"), limit: int = MAX_EXAMPLE_LINE
+) -> list[Finding]:
     """Lines of executed examples (input and output) longer than ``limit`` characters."""
     findings: list[Finding] = []
     fence: str | None = None
@@ -120,7 +124,9 @@ def mermaid_labels(source: str) -> list[str]:
     labels = []
     for line in source.splitlines():
         line = line.split("%%")[0]
-        if not line.strip() or line.strip().startswith(("flowchart", "graph", "classDef", "class ", "style ", "linkStyle")):
+        if not line.strip() or line.strip().startswith(
+            ("flowchart", "graph", "classDef", "class ", "style ", "linkStyle")
+        ):
             continue
         labels += [_normalise(m["label"]) for m in QUOTED_NODE_RE.finditer(line)]
         line = QUOTED_NODE_RE.sub(" ", line)

@@ -25,8 +25,14 @@ from conftest import Build
 from sitecheck import mermaid_blocks, mermaid_labels, normalise_text
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 RENDER_TIMEOUT_MS = 20_000
 
@@ -135,7 +141,9 @@ def render_page(context, url: str):
 
 def test_site_has_diagrams(html_build: Build):
     pages = diagram_pages(html_build.outdir)
-    assert any("decision-tree" in p for p in pages), f"no diagram on the decision-tree page; pages: {sorted(pages)}"
+    assert any("decision-tree" in p for p in pages), (
+        f"no diagram on the decision-tree page; pages: {sorted(pages)}"
+    )
 
 
 def test_every_diagram_renders_offline(html_build: Build, site_url: str, browser_context):
@@ -153,12 +161,16 @@ def test_every_diagram_renders_offline(html_build: Build, site_url: str, browser
         for i, (src, text) in enumerate(zip(sources, rendered), start=1):
             name = f"{rel}, diagram {i} ({src.splitlines()[0].strip()} ...)"
             if text is None:
-                problems.append(f"{name}: no <svg> (mermaid did not render it){'; ' + '; '.join(errors) if errors else ''}")
+                problems.append(
+                    f"{name}: no <svg> (mermaid did not render it){'; ' + '; '.join(errors) if errors else ''}"
+                )
                 continue
             got = normalise_text(text)
             missing = [label for label in mermaid_labels(src) if label not in got]
             if missing:
-                problems.append(f"{name}: labels missing from the SVG: {missing}; SVG text ends: {text[-160:]!r}")
+                problems.append(
+                    f"{name}: labels missing from the SVG: {missing}; SVG text ends: {text[-160:]!r}"
+                )
         if foreign:
             problems.append(f"{rel}: requests to hosts other than 127.0.0.1: {sorted(set(foreign))}")
         page.close()
@@ -166,8 +178,11 @@ def test_every_diagram_renders_offline(html_build: Build, site_url: str, browser
 
 
 def built_pages(outdir: Path) -> list[str]:
-    return sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*.html")
-                  if "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        p.relative_to(outdir).as_posix()
+        for p in outdir.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url: str, browser_context):
@@ -195,15 +210,22 @@ def test_diagrams_follow_the_dark_theme(html_build: Build, site_url: str, browse
     """furo's theme toggle re-renders diagrams with mermaid's dark theme: no hard-coded colours."""
     rel = next(iter(diagram_pages(html_build.outdir)))
     page, _, _ = render_page(browser_context, f"{site_url}/{rel}")
-    fill = "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');" \
-           " return r ? getComputedStyle(r).fill : null; }"
+    fill = (
+        "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');"
+        " return r ? getComputedStyle(r).fill : null; }"
+    )
     light = page.evaluate(fill)
     page.evaluate("document.body.dataset.theme = 'dark'")
-    page.wait_for_function(f"(light) => {{ const f = ({fill})(); return f !== null && f !== light; }}", arg=light,
-                           timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(
+        f"(light) => {{ const f = ({fill})(); return f !== null && f !== light; }}",
+        arg=light,
+        timeout=RENDER_TIMEOUT_MS,
+    )
     dark = page.evaluate(fill)
     page.close()
-    assert light and dark and light != dark, f"{rel}: node fill {light!r} in light mode, {dark!r} in dark mode"
+    assert light and dark and light != dark, (
+        f"{rel}: node fill {light!r} in light mode, {dark!r} in dark mode"
+    )
 
 
 # --- Layout: legible at 1,400 px and at 390 px, light and dark -------------------------------------
@@ -238,15 +260,20 @@ def _open(context, url: str, width: int, height: int, theme: str = "light"):
         light_fill = page.evaluate(_NODE_FILL_JS)
         page.evaluate("document.body.dataset.theme = 'dark'")
         if light_fill is not None:
-            page.wait_for_function(f"(light) => {{ const f = ({_NODE_FILL_JS})(); return f !== null && f !== light; }}",
-                                   arg=light_fill, timeout=RENDER_TIMEOUT_MS)
+            page.wait_for_function(
+                f"(light) => {{ const f = ({_NODE_FILL_JS})(); return f !== null && f !== light; }}",
+                arg=light_fill,
+                timeout=RENDER_TIMEOUT_MS,
+            )
     page.evaluate("window.dispatchEvent(new Event('resize'))")
     page.wait_for_timeout(200)
     return page
 
 
-_NODE_FILL_JS = "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');" \
-                " return r ? getComputedStyle(r).fill : null; }"
+_NODE_FILL_JS = (
+    "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');"
+    " return r ? getComputedStyle(r).fill : null; }"
+)
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -328,7 +355,9 @@ def test_diagram_text_is_legible_and_charts_fit(html_build: Build, site_url: str
                 problems.append(f"{name}: {d['height']:.0f}px tall")
         page.close()
     assert sizes, "no diagram measured"
-    assert max(sizes) - min(sizes) < 0.5, f"node text sizes differ between charts: {min(sizes):.1f}-{max(sizes):.1f}px"
+    assert max(sizes) - min(sizes) < 0.5, (
+        f"node text sizes differ between charts: {min(sizes):.1f}-{max(sizes):.1f}px"
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -409,9 +438,13 @@ def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_co
         if 'class="math' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
             continue
         page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
-        page.wait_for_function("() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
-                               timeout=RENDER_TIMEOUT_MS)
-        bad = page.evaluate("() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        bad = page.evaluate(
+            "() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)"
+        )
         problems += [f"{rel}: {b!r}" for b in bad]
         page.close()
     assert not problems, "\n".join(problems)
@@ -424,7 +457,7 @@ PLOT_TEXT_JS = """async () => {
     const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
     const box = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
     const sizes = [...svg.querySelectorAll('text')].map(t => {
-      const m = (t.getAttribute('style') || '').match(/font-size:\\s*([\\d.]+)px/);
+      const m = (t.getAttribute('style') || '').match(/font(?:-size)?:[^;]*?([\\d.]+)px/);
       return m ? Number(m[1]) : null;
     });
     out.push({src: img.getAttribute('src'), texts: sizes.length, missing: sizes.filter(s => s === null).length,
@@ -453,3 +486,32 @@ def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, brows
         page.close()
     assert measured, "no plot measured"
     assert not problems, "\n".join(problems)
+
+
+def test_search_snippets_show_symbols_not_tex(html_build: Build, site_url: str, browser_context):
+    """Search results quote the page with formulas as plain symbols (α, τ), not TeX source."""
+    page, _, errors = render_page(browser_context, f"{site_url}/search.html?q=acceptance")
+    page.wait_for_function(
+        "() => document.querySelectorAll('ul.search li p.context').length >= 3", timeout=RENDER_TIMEOUT_MS
+    )
+    page.wait_for_timeout(500)
+    snippets = page.eval_on_selector_all("ul.search li p.context", "els => els.map(e => e.textContent)")
+    page.close()
+    assert not errors, errors
+    assert any(sym in s for s in snippets for sym in "ατβ"), snippets
+    assert not [s for s in snippets if "\\(" in s or "\\alpha" in s or "\\tau" in s], snippets
+
+
+MAX_SUMMARY_WORDS = 1250  # "one page": about 1,200 words, tables and footnotes included
+
+
+def test_summary_is_one_page(html_build: Build, site_url: str, browser_context):
+    """The survey summary reads as one page: about 1,200 rendered words, tables and footnotes included,
+    and it opens with the answer before the first section."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", *WIDTHS["desktop"])
+    text = page.evaluate("() => document.querySelector('article').innerText")
+    first = page.evaluate("() => document.querySelector('article section p').innerText")
+    page.close()
+    words = [w for w in text.split() if any(ch.isalnum() for ch in w)]
+    assert len(words) <= MAX_SUMMARY_WORDS, f"summary has {len(words)} words"
+    assert first.startswith("The answer."), first[:80]

@@ -155,7 +155,9 @@ def footnote_problems(name: str, text: str, known: list[str]) -> list[str]:
     problems = []
     for body in FOOTNOTE_DEF.findall(text):
         if not any(re.match(re.escape(s) + r"(?=$|[\s,.;:)])", body) for s in by_length):
-            problems.append(f"{name}: footnote {body[:60]!r} does not start with a shorthand from references.bib")
+            problems.append(
+                f"{name}: footnote {body[:60]!r} does not start with a shorthand from references.bib"
+            )
     return problems
 
 
@@ -199,7 +201,9 @@ def test_shorthands_are_unique():
 
 
 def test_every_entry_is_in_a_section_of_the_bibliography_page():
-    filtered = set(re.findall(r'^:filter: keywords == "(\w+)"$', REFERENCES_PAGE.read_text(encoding="utf-8"), re.M))
+    filtered = set(
+        re.findall(r'^:filter: keywords == "(\w+)"$', REFERENCES_PAGE.read_text(encoding="utf-8"), re.M)
+    )
     used = {e.fields["keywords"] for e in load_bib().entries.values()}
     assert filtered == SECTIONS and used <= filtered
 
@@ -294,7 +298,10 @@ def test_any_one_character_typo_is_caught(name, token):
 
 def test_a_wrong_date_beside_an_id_or_commit_is_caught():
     bib = load_bib()
-    good = "Medusa: arXiv 2401.10774v3, 2024-06-14; code at commit e2a5d20c048a9b0a4092e6933c34313687422518 (2024-04-18)."
+    good = (
+        "Medusa: arXiv 2401.10774v3, 2024-06-14; "
+        "code at commit e2a5d20c048a9b0a4092e6933c34313687422518 (2024-04-18)."
+    )
     assert not problems_on_page("synthetic", good, bib)
     for right, wrong in (("2024-06-14", "2024-06-15"), ("2024-04-18", "2024-04-19")):
         assert problems_on_page("synthetic", good.replace(right, wrong), bib), wrong

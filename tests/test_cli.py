@@ -20,8 +20,18 @@ def run(capsys, *argv):
 
 def test_roofline_table(capsys):
     code, out, err = run(
-        capsys, "roofline", "--hardware", "h200", "--model", "llama-2-7b", "--batch", "1", "--context", "1024",
-        "--new-tokens", "5",
+        capsys,
+        "roofline",
+        "--hardware",
+        "h200",
+        "--model",
+        "llama-2-7b",
+        "--batch",
+        "1",
+        "--context",
+        "1024",
+        "--new-tokens",
+        "5",
     )
     assert code == 0 and err == ""
     assert "llama-2-7b on h200" in out
@@ -87,11 +97,17 @@ def test_probe_quick_json(capsys):
 @pytest.mark.parametrize(
     ("argv", "pattern"),
     [
-        (["roofline", "--hardware", "b200"], "hardware: unknown preset 'b200'; valid: a100-sxm-80gb, h100-sxm, h200"),
+        (
+            ["roofline", "--hardware", "b200"],
+            "hardware: unknown preset 'b200'; valid: a100-sxm-80gb, h100-sxm, h200",
+        ),
         (["roofline", "--model", "gpt2"], "model: unknown preset 'gpt2'; valid: llama-2-7b"),
-        (["roofline", "--hardware", "rtx-3090"], "compute_dtype: 'rtx-3090' has no verified peak for 'bf16'"),
+        (
+            ["roofline", "--hardware", "rtx-3090", "--compute-dtype", "bf16"],
+            "--compute-dtype: 'rtx-3090' has no verified peak for 'bf16'",
+        ),
         (["roofline", "--batch", "0"], "batch must be >= 1"),
-        (["roofline", "--weight-dtype", "fp4"], "weight_dtype: unknown dtype 'fp4'"),
+        (["roofline", "--weight-dtype", "fp4"], "--weight-dtype: unknown dtype 'fp4'"),
         (["speedup", "--alpha", "1.2", "--k", "3"], "alpha must lie in [0, 1]"),
         (["speedup", "--alpha", "0.5", "--k", "0"], "k must be >= 1"),
         (["speedup", "--alpha", "0.5", "--k", "3", "--c", "-1"], "c must be >= 0"),
@@ -109,7 +125,7 @@ def test_non_integer_k_is_rejected_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["speedup", "--alpha", "0.5", "--k", "2.5"])
     assert exc.value.code == 2
-    assert "--k: invalid int value: '2.5'" in capsys.readouterr().err
+    assert "--k: invalid integer: '2.5'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [[], ["roofline"], ["speedup"], ["probe"], ["presets"]])
@@ -140,15 +156,18 @@ HUGE = str(10**400)
     [
         (["roofline", "--batch", HUGE], "batch must be <= 9007199254740992"),
         (["roofline", "--context", HUGE, "--json"], "context must be <= 9007199254740992"),
-        (["roofline", "--flops-efficiency", "1e-320", "--json"], "flops_efficiency out of range"),
-        (["roofline", "--bandwidth-efficiency", "1e-320"], "bandwidth_efficiency out of range"),
+        (["roofline", "--flops-efficiency", "1e-320", "--json"], "--flops-efficiency out of range"),
+        (["roofline", "--bandwidth-efficiency", "1e-320"], "--bandwidth-efficiency out of range"),
         (["probe", "--seed", "-1"], "seed must be >= 0"),
         (["probe", "--k", "100000"], "k must be <= 1023"),
-        (["probe", "--max-tokens", "1000000"], "max_tokens must be <= 1024"),
-        (["speedup", "--alpha", "0.8", "--k", "5", "--k-max", "100000000"], "k_max must be <= 65536"),
+        (["probe", "--max-tokens", "1000000"], "--max-tokens must be <= 1024"),
+        (["speedup", "--alpha", "0.8", "--k", "5", "--k-max", "100000000"], "--k-max must be <= 65536"),
         (["speedup", "--alpha", "0.8", "--k", HUGE], "k must be <= 65536"),
-        (["speedup", "--alpha", "0.8", "--k", "5", "--c-verify", "1e-320", "--json"], "c_verify is too close to 0"),
-        (["speedup", "--alpha", "0.8", "--k", "5", "--c-hat", "1e308", "--json"], "c_hat is too large"),
+        (
+            ["speedup", "--alpha", "0.8", "--k", "5", "--c-verify", "1e-320", "--json"],
+            "--c-verify is too close to 0",
+        ),
+        (["speedup", "--alpha", "0.8", "--k", "5", "--c-hat", "1e308", "--json"], "--c-hat is too large"),
     ],
 )
 def test_out_of_range_input_is_one_line_status_2(capsys, argv, pattern):
@@ -208,3 +227,75 @@ def test_roofline_reads_its_search_limits_from_the_library(capsys, monkeypatch):
     code, out, _ = run(capsys, "roofline", "--json")
     data = json.loads(out)
     assert data["compute_bound_k"] is None and data["compute_bound_batch"] is None
+
+
+# -- what a new user hit (issue 9, section 6) ------------------------------------------------------
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip().startswith("specdec 0.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["speedup", "--alpha", "0.5", "--k", "3", "--bogus"],
+            "specdec speedup: error: unrecognized arguments: --bogus",
+        ),
+        (["roofline", "--new-tokens", "0"], "specdec roofline: error: --new-tokens must be >= 1, got 0"),
+        (
+            ["speedup", "--alpha", "-inf", "--k", "3"],
+            "specdec speedup: error: --alpha must lie in [0, 1], got -inf",
+        ),
+        (
+            ["roofline", "--context", "2.5"],
+            "specdec roofline: error: argument --context: invalid integer: '2.5' is",
+        ),
+        (["roofline", "--hardware", "b200"], "specdec roofline: error: --hardware: unknown preset 'b200'"),
+    ],
+)
+def test_errors_name_the_subcommand_and_the_flag(capsys, argv, message):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2 and capsys.readouterr().err.startswith(message)
+
+
+def test_defaults_work_on_every_preset_and_integral_floats_are_integers(capsys):
+    for key in HARDWARE:
+        code, out, _ = run(capsys, "roofline", "--hardware", key, "--context", "1e3")
+        assert code == 0 and " / 1000 / " in out
+    assert "weights fp16, KV fp16, compute fp16" in run(capsys, "roofline", "--hardware", "rtx-3090")[1]
+
+
+def test_tables_use_scientific_notation_for_extreme_values_and_echo_inputs_exactly(capsys):
+    code, out, _ = run(capsys, "speedup", "--alpha", "1e-300", "--k", "3", "--c", "1e300")
+    assert code == 0 and "3.333e-301x" in out and max(len(line) for line in out.splitlines()) < 100
+    code, out, _ = run(capsys, "speedup", "--alpha", "0.9999999999", "--k", "3")
+    assert "0.9999999999, 3" in out
+
+
+def test_a_full_stdout_and_ctrl_c_end_without_a_traceback(tmp_path):
+    full = subprocess.run(
+        [sys.executable, "-m", "specdec", "presets"],
+        stdout=open("/dev/full", "w"),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert full.returncode == 1 and "Traceback" not in full.stderr
+    assert full.stderr.startswith("specdec presets: error: cannot write the output")
+    script = tmp_path / "interrupt.py"
+    script.write_text(
+        "import specdec.cli as cli\n"
+        "def boom(args): raise KeyboardInterrupt\n"
+        "parser = cli.build_parser\n"
+        "def build():\n    p = parser(); p.commands['probe'].set_defaults(func=boom); return p\n"
+        "cli.build_parser = build\n"
+        "raise SystemExit(cli.main(['probe']))\n"
+    )
+    ctrl_c = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert ctrl_c.returncode == 130 and ctrl_c.stderr == "specdec probe: interrupted\n"

@@ -3,7 +3,8 @@
 For each drafter -- a draft model (ModelDrafter), an n-gram model read at its last tokens (NGramDrafter) and
 prompt lookup (PromptLookup, one-hot rows) -- the law of the first tokens of speculative_decode is computed
 exactly, by enumerating every draft and every accept / reject path, and equals the target's to 1e-12; sampled
-runs fit it by chi-square (p > 1e-3, fixed seeds); and at temperature 0 the output is the target's greedy output.
+runs fit it by chi-square (p > 1e-3, fixed seeds); and at temperature 0 the output is the target's greedy
+output.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from specdec.sampling import (
 
 P_MIN = 1e-3  # a chi-square test passes when its p-value exceeds this
 
-TARGET = MarkovChain(np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]]))
+TARGET = MarkovChain(
+    np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]])
+)
 DRAFT = MarkovChain(np.array([[0.2, 0.2, 0.3, 0.3], [0.6, 0.4, 0, 0], [0.3, 0.3, 0.4, 0], [0, 0, 0.5, 0.5]]))
 # an n-gram model over the same four ids: <s> = 0, "a" = 1, "b" = 2, "c" = 3
 BIGRAM = NGramModel([["a", "b", "c"], ["b", "a"], ["c", "c", "b"]], 2, smoothing=0.5)
@@ -87,7 +90,9 @@ def target_law(context: np.ndarray, m: int) -> dict[tuple[int, ...], float]:
     """P(first m tokens of the target's own sampling = s), for every s."""
     law = {}
     for s in itertools.product(range(4), repeat=m):
-        rows = TARGET(np.concatenate([context, np.array(s[:-1], dtype=np.int64)]))[len(context) - 1 :]  # (m, V)
+        rows = TARGET(np.concatenate([context, np.array(s[:-1], dtype=np.int64)]))[
+            len(context) - 1 :
+        ]  # (m, V)
         law[s] = float(np.prod(rows[np.arange(m), s]))
     return law
 
@@ -170,8 +175,9 @@ def test_greedy_output_is_autoregressive_greedy_for_every_drafter(toy, k):
 def test_prompt_lookup_on_a_looping_greedy_target_saves_target_calls(toy):
     target, _ = toy
     ids = target.encode("yesterday")
-    res = speculative_decode(target, PromptLookup(target.vocab_size), ids, 60, 8, np.random.default_rng(0),
-                             temperature=0)
+    res = speculative_decode(
+        target, PromptLookup(target.vocab_size), ids, 60, 8, np.random.default_rng(0), temperature=0
+    )
     assert res.draft_calls == 0 and res.target_calls < 40
     assert sum(res.accepted_per_step) + res.target_calls >= 60
 
@@ -197,7 +203,9 @@ def test_prompt_lookup_copies_what_followed_the_last_earlier_match():
     for context in ([1, 2, 3], [7]):
         d = lookup.propose(np.array(context), 4, rng)
         assert d.tokens.shape == (0,) and d.p_D.shape == (0, 10)
-    assert PromptLookup(10, max_ngram=1).propose(np.array([2, 3, 1, 7, 3, 8, 2, 3]), 2, rng).tokens.tolist() == [8, 2]
+    assert PromptLookup(10, max_ngram=1).propose(
+        np.array([2, 3, 1, 7, 3, 8, 2, 3]), 2, rng
+    ).tokens.tolist() == [8, 2]
 
 
 def test_an_empty_draft_is_one_plain_target_step():
@@ -219,16 +227,28 @@ def test_ngram_drafter_drafts_what_the_model_drafter_drafts():
 
 
 def test_a_bare_model_is_drafted_from_as_before():
-    """A model passed as the drafter drafts at the loop's temperature: same output as an explicit ModelDrafter."""
+    """A model passed as the drafter drafts at the loop's temperature: same output as an explicit
+    ModelDrafter."""
     target, draft = NGramModel.from_corpus(n=3), NGramModel.from_corpus(n=2)
     ids = target.encode("my")
     for temperature, top_p in ((1.0, 1.0), (0.7, 0.9), (0.0, 1.0)):
-        bare = speculative_decode(target, draft, ids, 25, 4, np.random.default_rng(5), temperature=temperature,
-                                  top_p=top_p)
-        explicit = speculative_decode(target, ModelDrafter(draft, temperature=temperature, top_p=top_p), ids, 25, 4,
-                                      np.random.default_rng(5), temperature=temperature, top_p=top_p)
+        bare = speculative_decode(
+            target, draft, ids, 25, 4, np.random.default_rng(5), temperature=temperature, top_p=top_p
+        )
+        explicit = speculative_decode(
+            target,
+            ModelDrafter(draft, temperature=temperature, top_p=top_p),
+            ids,
+            25,
+            4,
+            np.random.default_rng(5),
+            temperature=temperature,
+            top_p=top_p,
+        )
         np.testing.assert_array_equal(bare.tokens, explicit.tokens)
-        assert bare.accepted_per_step == explicit.accepted_per_step and bare.draft_calls == explicit.draft_calls
+        assert (
+            bare.accepted_per_step == explicit.accepted_per_step and bare.draft_calls == explicit.draft_calls
+        )
 
 
 class Fixed:

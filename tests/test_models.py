@@ -149,14 +149,30 @@ def test_cyclic_chain_rows_are_rotations_with_constant_alpha():
         (lambda: NGramModel([["a"]], n=2, smoothing=0), ValueError, "smoothing must be > 0"),
         (lambda: NGramModel([], n=2), ValueError, "at least one sentence"),
         (lambda: NGramModel([["a"]], n=2, vocab=["a", "<s>"]), ValueError, "vocab must hold"),
-        (lambda: NGramModel([["a", "z"]], n=2, vocab=["<s>", "a"]), ValueError, "'z' is not in the vocabulary"),
-        (lambda: MarkovChain(np.array([[0.5, 0.6], [0.5, 0.5]])), ValueError, "transition is not a distribution"),
+        (
+            lambda: NGramModel([["a", "z"]], n=2, vocab=["<s>", "a"]),
+            ValueError,
+            "'z' is not in the vocabulary",
+        ),
+        (
+            lambda: MarkovChain(np.array([[0.5, 0.6], [0.5, 0.5]])),
+            ValueError,
+            "transition is not a distribution",
+        ),
         (lambda: MarkovChain(np.full((2, 3), 1 / 3)), ValueError, "transition must be square"),
         (lambda: MarkovChain.cyclic([[0.5, 0.5]]), ValueError, "weights must be 1-D"),
         (lambda: MixtureDraft(MarkovChain(np.eye(2)), 1.5), ValueError, "epsilon must lie in \\[0, 1\\]"),
         (lambda: MixtureDraft(lambda t: t, 0.5), TypeError, "vocab_size"),
-        (lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.ones(3) / 3), ValueError, "noise must have shape"),
-        (lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.array([0.7, 0.7])), ValueError, "noise is not"),
+        (
+            lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.ones(3) / 3),
+            ValueError,
+            "noise must have shape",
+        ),
+        (
+            lambda: MixtureDraft(MarkovChain(np.eye(2)), 0.5, noise=np.array([0.7, 0.7])),
+            ValueError,
+            "noise is not",
+        ),
         (lambda: MarkovChain(np.eye(2))(np.array([0, 2])), ValueError, "tokens must lie in \\[0, V\\)"),
         (lambda: MarkovChain(np.eye(2))(np.array([[0]])), ValueError, "tokens must be 1-D"),
         (lambda: MarkovChain(np.eye(2))(np.array([0.0])), TypeError, "tokens must be an integer array"),
@@ -175,12 +191,32 @@ def test_bad_model_input(build, error, match):
 @pytest.mark.parametrize(
     ("build", "error", "match"),
     [
-        (lambda: NGramModel("hello", 2), TypeError, "sentences must be a sequence of sentences .* not a single str"),
-        (lambda: NGramModel(["hello world"], 2), TypeError, "sentences\\[0\\] must be a sequence of word strings"),
-        (lambda: NGramModel([["a"], "b c"], 2), TypeError, "sentences\\[1\\] must be a sequence of word strings"),
+        (
+            lambda: NGramModel("hello", 2),
+            TypeError,
+            "sentences must be a sequence of sentences .* not a single str",
+        ),
+        (
+            lambda: NGramModel(["hello world"], 2),
+            TypeError,
+            "sentences\\[0\\] must be a sequence of word strings",
+        ),
+        (
+            lambda: NGramModel([["a"], "b c"], 2),
+            TypeError,
+            "sentences\\[1\\] must be a sequence of word strings",
+        ),
         (lambda: NGramModel(7, 2), TypeError, "sentences must be a sequence of sentences, got int"),
-        (lambda: NGramModel([["a", 1]], 2), TypeError, "sentences\\[0\\]\\[1\\] must be a word string, got 1"),
-        (lambda: NGramModel([["a", "<s>", "b"]], 2), ValueError, "sentences\\[0\\]\\[1\\] is the boundary token"),
+        (
+            lambda: NGramModel([["a", 1]], 2),
+            TypeError,
+            "sentences\\[0\\]\\[1\\] must be a word string, got 1",
+        ),
+        (
+            lambda: NGramModel([["a", "<s>", "b"]], 2),
+            ValueError,
+            "sentences\\[0\\]\\[1\\] is the boundary token",
+        ),
         (lambda: NGramModel([["a"]], 2, vocab=["<s>", "a", 3]), TypeError, "vocab must hold strings, got 3"),
         (lambda: NGramModel([["a"]], 2, vocab="<s>a"), TypeError, "vocab must be a sequence of word strings"),
         (lambda: NGramModel([["a"]], 2, vocab=["<s>", "a", "<s>"]), ValueError, "vocab must hold distinct"),
@@ -252,7 +288,9 @@ def test_mixture_rejects_bool_vocab_size_and_a_target_of_another_width():
         MixtureDraft(_Fixed(0, 1), 0.5)
     for width in (1, 2):  # width 1 used to broadcast silently to (L, 3)
         draft = MixtureDraft(_Fixed(3, width), 0.5)
-        with pytest.raises(ValueError, match=f"target returned shape \\(2, {width}\\), expected .*\\(L, 3\\)"):
+        with pytest.raises(
+            ValueError, match=f"target returned shape \\(2, {width}\\), expected .*\\(L, 3\\)"
+        ):
             draft(np.array([0, 1]))
     np.testing.assert_allclose(MixtureDraft(_Fixed(3, 3), 0.5)(np.array([0])), [[1 / 3] * 3])
 
@@ -276,3 +314,16 @@ def test_model_docstrings_call_the_per_prefix_quantity_beta():
 
     assert "Row by row α" not in MixtureDraft.__doc__ and "β = Σ min(p_T, p_D)" in MixtureDraft.__doc__
     assert "α = E[β]" in models.__doc__
+
+
+def test_ngram_order_is_bounded_and_text_arguments_are_type_checked():
+    from specdec.models import MAX_N, tokenize
+
+    with pytest.raises(ValueError, match=f"^n must be <= {MAX_N}"):
+        NGramModel([["a"]], MAX_N + 1)
+    assert NGramModel([["a", "b"]], MAX_N).n == MAX_N
+    model = NGramModel([["a", "b"]], 2)
+    with pytest.raises(TypeError, match="^text must be a string, got 123"):
+        model.encode(123)
+    with pytest.raises(TypeError, match="^text must be a string, got None"):
+        tokenize(None)

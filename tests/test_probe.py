@@ -1,13 +1,16 @@
-"""specdec.probe: structure and sanity only; timings depend on the machine and are never asserted."""
+"""specdec.probe: the plan and the comparison on synthetic timings, whose numbers are asserted; a real
+run for structure and sanity only (its timings depend on the machine and are never asserted)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
 import numpy as np
 import pytest
 
+from specdec import roofline as rl
 from specdec.probe import (
     MAX_BUFFER_BYTES,
     MAX_DIM,
@@ -15,12 +18,16 @@ from specdec.probe import (
     MAX_REPEATS,
     MAX_TOKENS,
     MIN_BANDWIDTH_BUFFER_BYTES,
+    ProbePlan,
     ProbeResult,
+    ProbeTimings,
+    compare_probe,
     format_probe,
     last_level_cache_bytes,
     measure_bandwidth,
     measure_matmul_curve,
     measure_matmul_flops,
+    plan_probe,
     run_probe,
 )
 from specdec.speedup import expected_tokens_per_step, walltime_speedup
@@ -38,6 +45,109 @@ SMALL = dict(
 @pytest.fixture(scope="module")
 def result() -> ProbeResult:
     return run_probe(alpha=0.7, k=4, c=0.05, seed=3, **SMALL)
+
+
+# -- plan (pure) and compare (pure), on synthetic timings ----------------------------------------
+
+MIB = 2**20
+
+
+@pytest.mark.parametrize(
+    ("quick", "llc", "d_out", "bandwidth_mib", "matmul_n", "repeats"),
+    [
+        (False, 8 * MIB, 4096, 128, 2048, 5),  # W = max(4 x 8, 64) MiB = 64 MiB = 4096 x 4096 x 4 bytes
+        (True, 8 * MIB, 2048, 64, 1024, 3),  # quick: max(2 x 8, 32) MiB, bandwidth max(2 x 8, 64) MiB
+        (False, None, 8192, 128, 2048, 5),  # unknown cache: sized as 32 MiB, so W = 128 MiB
+        (False, 2**30, MAX_DIM, 1024, 2048, 5),  # 4 GiB capped at MAX_BUFFER_BYTES = 1 GiB
+        (True, 2**30, 8192, 128, 1024, 3),  # quick caps the default buffers at 128 MiB
+    ],
+)
+def test_plan_sizes_follow_the_cache(monkeypatch, quick, llc, d_out, bandwidth_mib, matmul_n, repeats):
+    for name in (
+        "measure_bandwidth",
+        "measure_matmul_flops",
+        "measure_matmul_curve",
+        "last_level_cache_bytes",
+    ):
+        monkeypatch.setattr(
+            f"specdec.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
+        )
+    plan = plan_probe(quick=quick, last_level_cache_bytes=llc)
+    assert (plan.d_in, plan.d_out) == (4096, d_out)
+    assert plan.bandwidth_buffer_bytes == bandwidth_mib * MIB
+    assert (plan.matmul_n, plan.repeats) == (matmul_n, repeats)
+    assert plan.tokens == (1, 2, 4, 5, 8, 16, 32, 64) and plan.last_level_cache_bytes == llc
+
+
+def synthetic(**changes) -> tuple[ProbePlan, ProbeTimings]:
+    """W[128, 512] in fp32 (256 KiB): x[T] @ W moves (65536 + 640 T) x 4 bytes in 131072 T FLOPs."""
+    plan = plan_probe(
+        alpha=0.8,
+        k=4,
+        c=0.0,
+        max_tokens=8,
+        d_in=128,
+        weight_bytes=256 * 1024,
+        bandwidth_buffer_bytes=MIB,
+        matmul_n=64,
+        repeats=1,
+    )
+    timings = ProbeTimings(
+        machine="synthetic",
+        numpy_version="0",
+        blas="none",
+        copy_bandwidth_bytes_per_s=1e9,
+        read_bandwidth_bytes_per_s=2e9,
+        matvec_bandwidth_bytes_per_s=2.5e9,
+        matmul_flops_per_s=5e9,
+        times_s=(1e-4, 1e-4, 1.2e-4, 1.5e-4, 2.0e-4),
+    )
+    return plan, dataclasses.replace(timings, **changes)
+
+
+def test_compare_takes_the_best_rates_seen_anywhere():
+    plan, timings = synthetic()
+    assert plan.tokens == (1, 2, 4, 5, 8) and plan.d_out == 512
+    r = compare_probe(plan, timings)
+    # Bandwidth: x @ W at T = 2 moved (65536 + 1280) x 4 bytes in 0.1 ms, more than any streaming kernel.
+    assert (r.bandwidth_bytes_per_s, r.bandwidth_from) == (pytest.approx(2.67264e9, rel=1e-12), "x@W T=2")
+    # FLOP/s: T = 8 did 1,048,576 FLOPs in 0.2 ms, more than the square matmul's 5 GFLOP/s.
+    assert (r.peak_flops_per_s, r.peak_from) == (pytest.approx(5.24288e9, rel=1e-12), "x@W T=8")
+    assert r.ridge_point == pytest.approx(5.24288 / 2.67264, rel=1e-12)
+    r = compare_probe(*synthetic(matmul_flops_per_s=6e9, copy_bandwidth_bytes_per_s=3e9))
+    assert (r.bandwidth_from, r.peak_from, r.peak_flops_per_s) == ("copy", "square matmul n=64", 6e9)
+
+
+def test_compare_predicts_the_roofline_curve_from_those_rates():
+    r = compare_probe(*synthetic())
+    bandwidth, peak = 2.67264e9, 5.24288e9
+    roof = [max(131072 * t / peak, (65536 + 640 * t) * 4 / bandwidth) for t in (1, 2, 4, 5, 8)]
+    assert r.predicted_times_s == pytest.approx(roof, rel=1e-12)
+    assert r.predicted_bounds == ("memory", "memory", "memory", "compute", "compute")
+    assert r.predicted_ratios == pytest.approx([t / roof[0] for t in roof], rel=1e-12)
+    assert r.c_verify_predicted == pytest.approx(1.25e-4 / (264704 / bandwidth), rel=1e-12)  # 1.262...
+    assert all(p <= m * (1 + 1e-12) for p, m in zip(r.predicted_times_s, r.times_s))  # a lower bound
+
+
+def test_compare_speedups_on_the_measured_curve():
+    r = compare_probe(*synthetic())
+    assert r.measured_ratios == pytest.approx((1.0, 1.0, 1.2, 1.5, 2.0), rel=1e-12)
+    assert r.tau == pytest.approx(3.3616, rel=1e-12)  # (1 - 0.8^5) / 0.2
+    assert r.speedup_theorem == pytest.approx(3.3616, rel=1e-12)  # c = 0, c_verify = 1
+    assert r.c_verify_measured == pytest.approx(1.5, rel=1e-12)
+    assert r.speedup_measured == pytest.approx(3.3616 / 1.5, rel=1e-12)
+    # k = 1, 3, 4, 7 give 1.8 / 1, 2.952 / 1.2, 3.3616 / 1.5 and 4.16114 / 2: k = 3 is best.
+    assert r.best_k_measured == 3 and r.best_speedup_measured == pytest.approx(2.46, rel=1e-12)
+    assert r.speedup_predicted == pytest.approx(3.3616 / r.c_verify_predicted, rel=1e-12)
+
+
+def test_compare_needs_one_time_per_token_count():
+    plan, timings = synthetic(times_s=(1e-4, 1e-4))
+    with pytest.raises(ValueError, match="^timings: 2 times for 5 token counts"):
+        compare_probe(plan, timings)
+
+
+# -- a real run: structure and sanity -------------------------------------------------------------
 
 
 def test_structure(result):
@@ -75,7 +185,9 @@ def test_ratios_start_at_one(result):
 
 def test_roofline_peaks_are_the_best_rates_seen(result):
     assert result.bandwidth_bytes_per_s >= max(
-        result.copy_bandwidth_bytes_per_s, result.read_bandwidth_bytes_per_s, result.matvec_bandwidth_bytes_per_s
+        result.copy_bandwidth_bytes_per_s,
+        result.read_bandwidth_bytes_per_s,
+        result.matvec_bandwidth_bytes_per_s,
     )
     assert result.peak_flops_per_s >= result.matmul_flops_per_s
     assert result.ridge_point == pytest.approx(result.peak_flops_per_s / result.bandwidth_bytes_per_s)
@@ -172,7 +284,7 @@ def test_rng_is_checked_and_named():
         lambda rng: measure_matmul_curve(8, 8, [1], repeats=1, rng=rng),
     ):
         for bad in (0, "rng", np.random.RandomState(0)):
-            with pytest.raises(ValueError, match=r"^rng must be a numpy.random.Generator or None"):
+            with pytest.raises(TypeError, match=r"^rng must be a numpy.random.Generator"):
                 call(bad)
 
 
@@ -285,7 +397,9 @@ def _fake_torch():
 
     cuda = types.SimpleNamespace(
         is_available=lambda: True,
-        get_device_properties=lambda dev: types.SimpleNamespace(name="fake", total_memory=2**30, L2_cache_size=1024),
+        get_device_properties=lambda dev: types.SimpleNamespace(
+            name="fake", total_memory=2**30, L2_cache_size=1024
+        ),
         synchronize=lambda: None,
         Event=Event,
     )
@@ -307,13 +421,28 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
     import sys
 
     bench = _load_bench()
-    assert bench.sweep_tokens(64, 4) == [1, 2, 4, 5, 8, 16, 32, 64]
+    assert rl.sweep_tokens(64, 4) == [1, 2, 4, 5, 8, 16, 32, 64] == rl.sweep_tokens(127, 4)
+    assert rl.sweep_tokens(1, 3) == [1, 4]
     rows = bench.roofline_rows([1, 5, 512], 8192, 28672, "h200")
     assert rows[0]["ratio"] == 1.0 and rows[1]["ratio"] < 1.01 and rows[2]["bound"] == "compute"
 
     monkeypatch.setitem(sys.modules, "torch", _fake_torch())
-    argv = ["--d-in", "64", "--d-out", "64", "--max-tokens", "8", "--iters", "2", "--repeats", "2", "--square", "16",
-            "--copy-bytes", "4096"]
+    argv = [
+        "--d-in",
+        "64",
+        "--d-out",
+        "64",
+        "--max-tokens",
+        "8",
+        "--iters",
+        "2",
+        "--repeats",
+        "2",
+        "--square",
+        "16",
+        "--copy-bytes",
+        "4096",
+    ]
     assert bench.main(argv) == 0
     text = capsys.readouterr().out
     assert "x[T, 64] @ W[64, 64] bf16" in text and "t(T)/t(1)" in text
@@ -326,5 +455,17 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
     # A W smaller than 4x the reported L2 is refused.
     with pytest.raises(SystemExit, match="less than 4x"):
         bench.main(["--d-in", "8", "--d-out", "8"])
-    with pytest.raises(ValueError, match="unknown preset"):
-        bench.main(["--preset", "b200"])
+    # Every argument is checked before anything is measured (torch is not even imported).
+    monkeypatch.setitem(sys.modules, "torch", None)
+    for bad, message in [
+        (["--preset", "b200"], "--preset: hardware: unknown preset 'b200'"),
+        (["--preset", "rtx-3090"], "--preset: compute_dtype: 'rtx-3090' has no verified peak for 'bf16'"),
+        (["--k", "0"], "--k: k must be >= 1"),
+        (["--alpha", "1.5"], "--alpha: alpha must lie in [0, 1]"),
+        (["--c", "-1"], "--c: c must be >= 0"),
+        (["--max-tokens", "0"], "--max-tokens: max_tokens must be >= 1"),
+        (["--iters", "0"], "--iters: iters must be >= 1"),
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(bad)
+        assert str(exit_info.value).startswith(f"gpu_verify_cost: error: {message}")

@@ -25,6 +25,7 @@ from specdec.roofline import (
     forward_cost,
     get_hardware,
     get_model,
+    half_precision_dtype,
     matmul_cost,
     verification_cost_ratio,
 )
@@ -135,7 +136,7 @@ def test_lookup_errors_list_the_valid_names():
 
 def test_llama_2_7b_decode_is_about_one_flop_per_byte():
     for key, hw in HARDWARE.items():
-        dtype = "bf16" if "bf16" in hw.peak_flops_per_s else "fp16"
+        dtype = half_precision_dtype(hw)
         cost = forward_cost("llama-2-7b", key, weight_dtype=dtype)
         assert 0.95 < cost.arithmetic_intensity < 1.05
         assert cost.ridge_point > 100
@@ -211,7 +212,7 @@ def test_memory_capacity_is_reported_not_hidden():
 
 @pytest.mark.parametrize("key", list(HARDWARE))
 def test_verifying_five_tokens_costs_about_one(key):
-    dtype = "bf16" if "bf16" in HARDWARE[key].peak_flops_per_s else "fp16"
+    dtype = half_precision_dtype(key)
     for context in (0, 1024):
         ratio = verification_cost_ratio("llama-2-7b", key, 4, weight_dtype=dtype, context=context)
         assert 1.0 < ratio < 1.01
@@ -219,7 +220,7 @@ def test_verifying_five_tokens_costs_about_one(key):
 
 @pytest.mark.parametrize("key", list(HARDWARE))
 def test_compute_bound_k_is_the_crossover(key):
-    dtype = "bf16" if "bf16" in HARDWARE[key].peak_flops_per_s else "fp16"
+    dtype = half_precision_dtype(key)
     k = compute_bound_k("llama-2-7b", key, weight_dtype=dtype)
     assert k is not None
     assert forward_cost("llama-2-7b", key, new_tokens=k + 1, weight_dtype=dtype).bound == "compute"
@@ -358,8 +359,11 @@ def test_numpy_integer_shapes_are_stored_as_python_ints():
 )
 def test_model_shape_refuses_wrong_types(field, value):
     kw = {**_shape_fields(MODELS["llama-2-7b"]), field: value}
-    wrong_value = value == "" or (isinstance(value, (int, float)) and not isinstance(value, (bool, np.floating))
-                                   and field in ("d_model", "published_params"))
+    wrong_value = value == "" or (
+        isinstance(value, (int, float))
+        and not isinstance(value, (bool, np.floating))
+        and field in ("d_model", "published_params")
+    )
     with pytest.raises(ValueError if wrong_value else TypeError, match=rf"^{field} "):
         ModelShape(**kw)
 
@@ -497,7 +501,10 @@ def test_embedding_rows_tied_and_untied():
     # An untied table never costs more than its size: 10 rows, however many positions gather.
     assert forward_cost(untied, "h200", batch=25).bytes_weights == streamed + 10 * 4 * 2
     # Memory holds the input table only when it is separate.
-    assert forward_cost(untied, "h200").memory_required_bytes - forward_cost(tied, "h200").memory_required_bytes == 80
+    assert (
+        forward_cost(untied, "h200").memory_required_bytes - forward_cost(tied, "h200").memory_required_bytes
+        == 80
+    )
 
 
 # -- constants the command line reads (review item 6) --------------------------------------------
@@ -521,3 +528,16 @@ def test_roofline_and_speedup_import_without_numpy():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["memory", "11"]
+
+
+def test_half_precision_dtype_is_bf16_where_verified_else_fp16():
+    assert {key: half_precision_dtype(key) for key in HARDWARE} == {
+        "a100-sxm-80gb": "bf16",
+        "h100-sxm": "bf16",
+        "h200": "bf16",
+        "rtx-3090": "fp16",
+        "tpu-v4": "bf16",
+    }
+    fp32_only = Hardware("cpu", {"fp32": 1e12}, 1e11, 1e9, "test")
+    with pytest.raises(ValueError, match="^hardware: 'cpu' has no verified 16-bit peak"):
+        half_precision_dtype(fp32_only)

@@ -100,8 +100,9 @@ def row_pairs(draw):
 
 
 def first_token_distribution(p_T: np.ndarray, p_D: np.ndarray) -> np.ndarray:
-    """P(first emitted token = y), from the rule: draw x ~ p_D, keep it with probability min(1, p_T(x)/p_D(x)),
-    otherwise draw from residual(p_T, p_D). Sums over every draft x, its accept branch and its reject branch."""
+    """P(first emitted token = y), from the rule: draw x ~ p_D, keep it with probability
+    min(1, p_T(x)/p_D(x)), otherwise draw from residual(p_T, p_D). Sums over every draft x, its accept
+    branch and its reject branch."""
     V = len(p_T)
     out = np.zeros(V)
     r = residual(p_T, p_D)
@@ -168,7 +169,8 @@ def random_step(rng, k, V, zeros=True):
 
 
 def test_verify_accepts_exactly_when_r_times_p_D_is_below_p_T():
-    """Replays Algorithm 1's decision: n = first i with r_i >= p_T(x_i)/p_D(x_i), from the documented draws."""
+    """Replays Algorithm 1's decision: n = first i with r_i >= p_T(x_i)/p_D(x_i), from the documented
+    draws."""
     data = np.random.default_rng(11)
     seen = set()
     for seed in range(400):
@@ -195,7 +197,7 @@ def test_verify_batch_of_one_equals_verify_for_the_same_seed():
         tb, nb = verify_batch(p_T[None], p_D[None], x[None], np.random.default_rng(seed))
         assert nb.tolist() == [n1]
         np.testing.assert_array_equal(tb[0, : n1 + 1], t1)
-        assert np.all(tb[0, n1 + 1:] == -1)
+        assert np.all(tb[0, n1 + 1 :] == -1)
 
 
 def test_verify_batch_rows_are_independent_of_the_batch_layout():
@@ -210,7 +212,7 @@ def test_verify_batch_rows_are_independent_of_the_batch_layout():
     for b in range(B):
         assert np.all(tokens[b, : n[b]] == x[b, : n[b]])
         assert 0 <= tokens[b, n[b]] < V
-        assert np.all(tokens[b, n[b] + 1:] == -1)
+        assert np.all(tokens[b, n[b] + 1 :] == -1)
 
 
 def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
@@ -218,7 +220,7 @@ def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
     u_top = np.array([np.nextafter(1.0, 0.0)])
     for V in (5, 2048, 2049, 40_000):
         w = np.random.default_rng(V).random(V)
-        w[-(V // 3 + 1):] = 0.0  # a zero tail
+        w[-(V // 3 + 1) :] = 0.0  # a zero tail
         last_positive = np.flatnonzero(w)[-1]
         assert _sample_rows(w[None], u_top)[0] == last_positive
         assert _sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
@@ -284,8 +286,10 @@ def test_the_chi_square_check_catches_a_sampler_that_skips_the_residual():
     assert chisquare_p(np.bincount(wrong, minlength=5), p_T_rows[0]) < P_MIN
 
 
-TARGET = MarkovChain(np.array([[.5, .3, .2, 0], [.1, .6, .3, 0], [.3, 0, .4, .3], [.25, .25, .25, .25]]))
-DRAFT = MarkovChain(np.array([[.2, .2, .3, .3], [.6, .4, 0, 0], [.3, .3, .4, 0], [0, 0, .5, .5]]))
+TARGET = MarkovChain(
+    np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]])
+)
+DRAFT = MarkovChain(np.array([[0.2, 0.2, 0.3, 0.3], [0.6, 0.4, 0, 0], [0.3, 0.3, 0.4, 0], [0, 0, 0.5, 0.5]]))
 
 
 def target_joint(temperature=1.0, top_p=1.0):
@@ -303,7 +307,9 @@ def test_speculative_decode_joint_of_first_two_tokens_fits_the_target(k, tempera
     prompt = np.array([0])
     counts = np.zeros((4, 4), dtype=np.int64)
     for _ in range(draws):
-        a, b = speculative_decode(TARGET, DRAFT, prompt, 2, k, rng, temperature=temperature, top_p=top_p).tokens
+        a, b = speculative_decode(
+            TARGET, DRAFT, prompt, 2, k, rng, temperature=temperature, top_p=top_p
+        ).tokens
         counts[a, b] += 1
     assert chisquare_p(counts, target_joint(temperature, top_p)) > P_MIN
 
@@ -321,8 +327,8 @@ def emitted_distribution(draw_row, p_T_test, p_D_test):
 
 
 def test_temperature_must_shape_both_rows_before_the_acceptance_test():
-    """Standardising p_T and p_D first gives exactly the tempered target; drafting at temperature while testing
-    against raw rows (temperature applied 'after') does not."""
+    """Standardising p_T and p_D first gives exactly the tempered target; drafting at temperature while
+    testing against raw rows (temperature applied 'after') does not."""
     p_T, p_D = TARGET.transition[0], DRAFT.transition[0]
     goal = standardize(p_T, 0.6)
     q_T, q_D = standardize(p_T, 0.6), standardize(p_D, 0.6)
@@ -344,7 +350,7 @@ def test_tokens_per_step_match_equation_1_in_verify_batch(alpha, k):
     p_T = np.zeros((k + 1, V))
     p_T[:, : V // 2] = rng.dirichlet(np.ones(V // 2), size=k + 1)
     q = np.zeros((k, V))
-    q[:, V // 2:] = rng.dirichlet(np.ones(V // 2), size=k)
+    q[:, V // 2 :] = rng.dirichlet(np.ones(V // 2), size=k)
     p_D = alpha * p_T[:k] + (1 - alpha) * q
     np.testing.assert_allclose(beta(p_T[:k], p_D), alpha, atol=1e-12)
     p_Tb, p_Db, x = batch_inputs(p_T, p_D, B, rng)
@@ -388,8 +394,12 @@ def toy():
 
 def test_greedy_equality_on_a_markov_chain_whose_draft_disagrees_often():
     # greedy target: 0 -> 1 -> 2 -> 3 -> 0 ...; the draft's argmax agrees except after token 2
-    target = MarkovChain(np.array([[.1, .6, .2, .1], [.1, .1, .7, .1], [.2, .1, .3, .4], [.5, .2, .2, .1]]))
-    draft = MarkovChain(np.array([[.1, .7, .1, .1], [.1, .2, .6, .1], [.1, .1, .6, .2], [.4, .3, .2, .1]]))
+    target = MarkovChain(
+        np.array([[0.1, 0.6, 0.2, 0.1], [0.1, 0.1, 0.7, 0.1], [0.2, 0.1, 0.3, 0.4], [0.5, 0.2, 0.2, 0.1]])
+    )
+    draft = MarkovChain(
+        np.array([[0.1, 0.7, 0.1, 0.1], [0.1, 0.2, 0.6, 0.1], [0.1, 0.1, 0.6, 0.2], [0.4, 0.3, 0.2, 0.1]])
+    )
     greedy = autoregressive_decode(target, [0], 40, np.random.default_rng(0), temperature=0).tokens
     assert greedy[:5].tolist() == [1, 2, 3, 0, 1]
     for k in (1, 2, 4, 7):
@@ -402,7 +412,9 @@ def test_greedy_equality_on_a_markov_chain_whose_draft_disagrees_often():
 def test_bookkeeping(toy, max_new_tokens):
     target, drafts = toy
     k = 4
-    res = speculative_decode(target, drafts[1], target.encode("she"), max_new_tokens, k, np.random.default_rng(3))
+    res = speculative_decode(
+        target, drafts[1], target.encode("she"), max_new_tokens, k, np.random.default_rng(3)
+    )
     assert res.tokens.shape == (max_new_tokens,) and res.tokens.dtype == np.int64
     assert res.target_calls == len(res.accepted_per_step)
     # every step drafts min(k, tokens still needed): k except possibly in the last step
@@ -429,7 +441,9 @@ def test_same_seed_same_output_and_the_global_rng_is_untouched(toy):
     ]
     np.testing.assert_array_equal(runs[0].tokens, runs[1].tokens)
     assert runs[0].accepted_per_step == runs[1].accepted_per_step
-    other = speculative_decode(target, drafts[2], target.encode("my"), 30, 3, np.random.default_rng(10), top_p=0.9)
+    other = speculative_decode(
+        target, drafts[2], target.encode("my"), 30, 3, np.random.default_rng(10), top_p=0.9
+    )
     assert not np.array_equal(other.tokens, runs[0].tokens)
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
@@ -447,7 +461,9 @@ def test_standardize():
     np.testing.assert_allclose(standardize(p, 2.0), np.sqrt(p) / np.sqrt(p).sum(), atol=1e-15)
     np.testing.assert_allclose(standardize(p, top_p=0.65), [0, 0.4 / 0.7, 0, 0.3 / 0.7, 0], atol=1e-15)
     np.testing.assert_allclose(standardize(p, top_p=0.4), [0, 1, 0, 0, 0], atol=1e-15)
-    np.testing.assert_allclose(standardize(p, top_p=0.75), [0, 0.4 / 0.9, 0.2 / 0.9, 0.3 / 0.9, 0], atol=1e-15)
+    np.testing.assert_allclose(
+        standardize(p, top_p=0.75), [0, 0.4 / 0.9, 0.2 / 0.9, 0.3 / 0.9, 0], atol=1e-15
+    )
     np.testing.assert_allclose(standardize(p, 0.5, top_p=0.9), [0, 16 / 29, 4 / 29, 9 / 29, 0], atol=1e-15)
     ties = np.array([0.25, 0.25, 0.25, 0.25])
     np.testing.assert_array_equal(standardize(ties, 0), [1, 0, 0, 0])  # argmax: first index on ties
@@ -476,17 +492,57 @@ BAD_VERIFY = [
     ("negative entry", dict(p_target=with_entry(GOOD_T, (1, 0), -0.1)), ValueError, "p_target.*negative"),
     ("NaN entry", dict(p_draft=with_entry(GOOD_D, (0, 2), np.nan)), ValueError, "p_draft.*NaN"),
     ("inf entry", dict(p_target=with_entry(GOOD_T, (0, 2), np.inf)), ValueError, "p_target.*sums to inf"),
-    ("sum off by 1e-5", dict(p_target=with_entry(GOOD_T, (2, 0), 1 + 1e-5)), ValueError, "p_target.*row \\(2,\\)"),
-    ("sum off by -1e-3", dict(p_draft=with_entry(GOOD_D, (1, 2), 0.799)), ValueError, "p_draft.*not 1 within"),
+    (
+        "sum off by 1e-5",
+        dict(p_target=with_entry(GOOD_T, (2, 0), 1 + 1e-5)),
+        ValueError,
+        "p_target.*row \\(2,\\)",
+    ),
+    (
+        "sum off by -1e-3",
+        dict(p_draft=with_entry(GOOD_D, (1, 2), 0.799)),
+        ValueError,
+        "p_draft.*not 1 within",
+    ),
     ("p_target rows != k+1", dict(p_target=GOOD_T[:2]), ValueError, "p_target must have shape"),
-    ("p_draft wrong V", dict(p_draft=np.array([[0.5, 0.5], [0.5, 0.5]])), ValueError, "p_draft must have V=3"),
-    ("draft_tokens wrong length", dict(draft_tokens=np.array([1])), ValueError, "draft_tokens must have shape"),
-    ("k = 0", dict(p_target=GOOD_T[:1], p_draft=GOOD_D[:0], draft_tokens=GOOD_X[:0]), ValueError, "k .* >= 1"),
+    (
+        "p_draft wrong V",
+        dict(p_draft=np.array([[0.5, 0.5], [0.5, 0.5]])),
+        ValueError,
+        "p_draft must have V=3",
+    ),
+    (
+        "draft_tokens wrong length",
+        dict(draft_tokens=np.array([1])),
+        ValueError,
+        "draft_tokens must have shape",
+    ),
+    (
+        "k = 0",
+        dict(p_target=GOOD_T[:1], p_draft=GOOD_D[:0], draft_tokens=GOOD_X[:0]),
+        ValueError,
+        "k .* >= 1",
+    ),
     ("draft token >= V", dict(draft_tokens=np.array([1, 3])), ValueError, "draft_tokens must lie in"),
     ("draft token < 0", dict(draft_tokens=np.array([-1, 2])), ValueError, "draft_tokens must lie in"),
-    ("draft token of p_D 0", dict(draft_tokens=np.array([2, 2])), ValueError, "draft_tokens\\[0\\].*probability 0"),
-    ("float draft tokens", dict(draft_tokens=np.array([1.0, 2.0])), TypeError, "draft_tokens must be an integer"),
-    ("int probabilities", dict(p_draft=np.array([[0, 1, 0], [0, 0, 1]])), TypeError, "p_draft must be a floating"),
+    (
+        "draft token of p_D 0",
+        dict(draft_tokens=np.array([2, 2])),
+        ValueError,
+        "draft_tokens\\[0\\].*probability 0",
+    ),
+    (
+        "float draft tokens",
+        dict(draft_tokens=np.array([1.0, 2.0])),
+        TypeError,
+        "draft_tokens must be an integer",
+    ),
+    (
+        "int probabilities",
+        dict(p_draft=np.array([[0, 1, 0], [0, 0, 1]])),
+        TypeError,
+        "p_draft must be a floating",
+    ),
     ("p_target one dimension short", dict(p_target=GOOD_T[0]), ValueError, "p_target must be [23]-D"),
     ("legacy global RNG", dict(rng=np.random), TypeError, "rng must be a numpy.random.Generator"),
 ]
@@ -498,7 +554,9 @@ def test_verify_rejects_bad_input(case, change, error, match):
     with pytest.raises(error, match=match):
         verify(**args)
     batched = {name: (np.asarray(v)[None] if name != "rng" else v) for name, v in args.items()}
-    with pytest.raises(error, match=match.replace("\\[0\\]", "\\[0, 0\\]").replace("row \\(2,\\)", "row \\(0, 2\\)")):
+    with pytest.raises(
+        error, match=match.replace("\\[0\\]", "\\[0, 0\\]").replace("row \\(2,\\)", "row \\(0, 2\\)")
+    ):
         verify_batch(**batched)
 
 
@@ -542,14 +600,38 @@ BAD_DECODE = [
     ("empty prompt", dict(prompt=np.array([], dtype=int)), ValueError, "prompt must be a non-empty"),
     ("prompt token >= V", dict(prompt=np.array([0, 3])), ValueError, "prompt token ids must be < V=3"),
     ("float prompt", dict(prompt=np.array([0.0])), TypeError, "prompt must be an integer"),
-    ("target wrong rows", dict(target=wrong_rows_model), ValueError, "target must return a \\(len\\(tokens\\), V\\)"),
-    ("draft wrong rows", dict(drafter=wrong_rows_model), ValueError, "drafter must return a \\(len\\(tokens\\), V\\)"),
+    (
+        "target wrong rows",
+        dict(target=wrong_rows_model),
+        ValueError,
+        "target must return a \\(len\\(tokens\\), V\\)",
+    ),
+    (
+        "draft wrong rows",
+        dict(drafter=wrong_rows_model),
+        ValueError,
+        "drafter must return a \\(len\\(tokens\\), V\\)",
+    ),
     ("vocabularies differ", dict(target=wrong_vocab_model), ValueError, "share a vocabulary"),
-    ("draft not a distribution", dict(drafter=not_a_distribution_model), ValueError, "drafter output is not a dis"),
-    ("drafter neither", dict(drafter=42), TypeError, "drafter must be a drafter .* or a model callable.* got int"),
+    (
+        "draft not a distribution",
+        dict(drafter=not_a_distribution_model),
+        ValueError,
+        "drafter output is not a dis",
+    ),
+    (
+        "drafter neither",
+        dict(drafter=42),
+        TypeError,
+        "drafter must be a drafter .* or a model callable.* got int",
+    ),
     ("target not callable", dict(target="uniform"), TypeError, "target must be a model callable"),
-    ("prompt past a model's V", dict(target=MarkovChain(np.eye(3)), prompt=np.array([0, 3])), ValueError,
-     "^prompt token ids must be < V=3"),
+    (
+        "prompt past a model's V",
+        dict(target=MarkovChain(np.eye(3)), prompt=np.array([0, 3])),
+        ValueError,
+        "^prompt token ids must be < V=3",
+    ),
     ("target not a distribution", dict(target=not_a_distribution_model), ValueError, "target output is not"),
     ("rng not a Generator", dict(rng=0), TypeError, "rng must be a numpy.random.Generator"),
 ]
@@ -557,12 +639,28 @@ BAD_DECODE = [
 
 @pytest.mark.parametrize(("case", "change", "error", "match"), BAD_DECODE, ids=[c[0] for c in BAD_DECODE])
 def test_speculative_decode_rejects_bad_input(case, change, error, match):
-    args = dict(target=UNIFORM, drafter=UNIFORM, prompt=np.array([0]), max_new_tokens=5, k=2,
-                rng=np.random.default_rng(0)) | change
+    args = (
+        dict(
+            target=UNIFORM,
+            drafter=UNIFORM,
+            prompt=np.array([0]),
+            max_new_tokens=5,
+            k=2,
+            rng=np.random.default_rng(0),
+        )
+        | change
+    )
     rng = args.pop("rng")
     with pytest.raises(error, match=match):
-        speculative_decode(args.pop("target"), args.pop("drafter"), args.pop("prompt"), args.pop("max_new_tokens"),
-                           args.pop("k"), rng, **args)
+        speculative_decode(
+            args.pop("target"),
+            args.pop("drafter"),
+            args.pop("prompt"),
+            args.pop("max_new_tokens"),
+            args.pop("k"),
+            rng,
+            **args,
+        )
 
 
 BAD_AR = [c for c in BAD_DECODE if not {"drafter", "k"} & set(c[1]) and c[0] != "vocabularies differ"]
@@ -572,8 +670,9 @@ BAD_AR = [c for c in BAD_DECODE if not {"drafter", "k"} & set(c[1]) and c[0] != 
 def test_autoregressive_decode_rejects_bad_input(case, change, error, match):
     args = dict(target=UNIFORM, prompt=np.array([0]), max_new_tokens=5, rng=np.random.default_rng(0)) | change
     with pytest.raises(error, match=match):
-        autoregressive_decode(args.pop("target"), args.pop("prompt"), args.pop("max_new_tokens"), args.pop("rng"),
-                              **args)
+        autoregressive_decode(
+            args.pop("target"), args.pop("prompt"), args.pop("max_new_tokens"), args.pop("rng"), **args
+        )
 
 
 def test_standardize_and_alpha_reject_bad_rows():
@@ -593,7 +692,8 @@ def test_standardize_and_alpha_reject_bad_rows():
 
 
 class CountingModel:
-    """Wraps a model, counts its calls, and fails the test at once past ``limit`` calls (instead of hanging)."""
+    """Wraps a model, counts its calls, and fails the test at once past ``limit`` calls (instead of
+    hanging)."""
 
     def __init__(self, model, limit):
         self.model, self.limit, self.calls = model, limit, 0
@@ -604,7 +704,9 @@ class CountingModel:
         return self.model(tokens)
 
 
-@pytest.mark.parametrize(("k", "max_new_tokens"), [(2000, 1), (10**6, 1), (10**6, 3), (5, 12), (3, 7), (1, 4)])
+@pytest.mark.parametrize(
+    ("k", "max_new_tokens"), [(2000, 1), (10**6, 1), (10**6, 3), (5, 12), (3, 7), (1, 4)]
+)
 def test_speculative_decode_never_drafts_more_than_is_needed(k, max_new_tokens):
     """A step drafts min(k, tokens still needed): a huge k costs nothing; the record stays consistent."""
     draft = CountingModel(DRAFT, limit=max_new_tokens * (max_new_tokens + 1) // 2)
@@ -618,14 +720,17 @@ def test_speculative_decode_never_drafts_more_than_is_needed(k, max_new_tokens):
         assert drafted == min(k, max_new_tokens - done) and 0 <= accepted <= drafted
         done += accepted + 1
     assert max_new_tokens <= done <= max_new_tokens + 1
-    assert res.accepted_fraction == sum(res.accepted_per_step) / res.draft_calls  # over what was actually drafted
+    assert (
+        res.accepted_fraction == sum(res.accepted_per_step) / res.draft_calls
+    )  # over what was actually drafted
     assert res.tokens_per_target_call == done / res.target_calls
     if max_new_tokens == 1:
         assert res.draft_calls == 1 and res.target_calls == 1
 
 
 def test_huge_k_is_still_exact_for_the_first_two_tokens():
-    """With k = 10**6 each step is Algorithm 1 with γ = min(k, needed): the joint law is still the target's."""
+    """With k = 10**6 each step is Algorithm 1 with γ = min(k, needed): the joint law is still the
+    target's."""
     rng = np.random.default_rng(77)
     counts = np.zeros((4, 4), dtype=np.int64)
     for _ in range(12_000):
@@ -635,11 +740,18 @@ def test_huge_k_is_still_exact_for_the_first_two_tokens():
 
 
 def test_speculative_result_accepted_fraction_is_accepted_over_actually_drafted():
-    res = SpeculativeResult(tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=5, k=4,
-                            accepted_per_step=[2, 1], drafted_per_step=[4, 1])
+    res = SpeculativeResult(
+        tokens=np.zeros(6, dtype=np.int64),
+        target_calls=2,
+        draft_calls=5,
+        k=4,
+        accepted_per_step=[2, 1],
+        drafted_per_step=[4, 1],
+    )
     assert res.accepted_fraction == 3 / 5 and res.tokens_per_target_call == 2.5
-    by_hand = SpeculativeResult(tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=8, k=4,
-                                accepted_per_step=[2, 1])  # no per-step record: k drafts a step
+    by_hand = SpeculativeResult(
+        tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=8, k=4, accepted_per_step=[2, 1]
+    )  # no per-step record: k drafts a step
     assert by_hand.accepted_fraction == 3 / 8
 
 
@@ -706,7 +818,9 @@ def test_standardize_returns_a_new_array_even_when_nothing_changes():
 def test_one_dimensional_row_errors_do_not_print_an_empty_row_index():
     with pytest.raises(ValueError) as err:
         beta(np.array([0.5, 0.6]), np.array([0.5, 0.5]))
-    assert "row ()" not in str(err.value) and "p_target is not a distribution: it sums to 1.1" in str(err.value)
+    assert "row ()" not in str(err.value) and "p_target is not a distribution: it sums to 1.1" in str(
+        err.value
+    )
 
 
 def bad_last_row_model(tokens):
@@ -725,21 +839,31 @@ def test_model_errors_name_the_argument_shapes_and_the_row_of_the_model_output()
     with pytest.raises(ValueError) as err:
         speculative_decode(UNIFORM, bad_last_row_model, prompt, 5, 2, np.random.default_rng(0))
     assert str(err.value).startswith("drafter output is not a distribution: row (2,) sums to")
-    assert "drafter returned shape (3, 3) for 3 input tokens (expected (3, V))" in str(err.value)  # drafts come first
-    with pytest.raises(ValueError) as err:  # target scores prompt + 2 drafts: its row 4 is bad, row 2 of the slice
+    assert "drafter returned shape (3, 3) for 3 input tokens (expected (3, V))" in str(
+        err.value
+    )  # drafts come first
+    with pytest.raises(
+        ValueError
+    ) as err:  # target scores prompt + 2 drafts: its row 4 is bad, row 2 of the slice
         speculative_decode(bad_last_row_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
     assert str(err.value).startswith("target output is not a distribution: row (4,) sums to")
     assert "target returned shape (5, 3) for 5 input tokens (expected (5, 3))" in str(err.value)
-    with pytest.raises(ValueError, match="target must return a \\(len\\(tokens\\), V\\) = \\(5, 3\\) array for "
-                                         "its 5 input tokens, got shape \\(6, 3\\)"):
+    with pytest.raises(
+        ValueError,
+        match="target must return a \\(len\\(tokens\\), V\\) = \\(5, 3\\) array for "
+        "its 5 input tokens, got shape \\(6, 3\\)",
+    ):
         speculative_decode(wrong_rows_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="target returned V=5 columns \\(shape \\(5, 5\\)\\), expected V=3 "
-                                         "\\(shape \\(5, 3\\)\\)"):
+    with pytest.raises(
+        ValueError,
+        match="target returned V=5 columns \\(shape \\(5, 5\\)\\), expected V=3 \\(shape \\(5, 3\\)\\)",
+    ):
         speculative_decode(wrong_vocab_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
 
 
 def test_one_residual_helper_with_the_fall_back_to_p_T():
-    """_residual_weights is the single implementation: residual rows, and p_T where there is no residual mass."""
+    """_residual_weights is the single implementation: residual rows, and p_T where there is no residual
+    mass."""
     p_T = np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.0]])
     p_D = np.array([[0.2, 0.8, 0.0], [0.1, 0.2, 0.7]])
     w, mass = _residual_weights(p_T, p_D)

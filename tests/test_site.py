@@ -8,8 +8,13 @@ import re
 from docutils import nodes
 
 from conftest import BUILD, Build
-from sitecheck import (ROOT, long_example_lines, long_example_lines_in_pages, unexecuted_examples,
-                       unexecuted_examples_in_pages)
+from sitecheck import (
+    ROOT,
+    long_example_lines,
+    long_example_lines_in_pages,
+    unexecuted_examples,
+    unexecuted_examples_in_pages,
+)
 
 
 def test_html_build_is_strict_and_clean(html_build: Build):
@@ -52,7 +57,10 @@ def _docnames() -> list[str]:
 def test_pages_with_examples_are_each_run(doctest_build: Build):
     """Every page that holds an executed block shows up in the doctest report with >= 1 test."""
     report = (doctest_build.outdir / "output.txt").read_text(encoding="utf-8")
-    ran = {m[1]: int(m[2]) for m in re.finditer(r"^Document: (\S+)\n-+\n(?:.*\n)*?(\d+) passed and \d+ failed", report, re.M)}
+    ran = {
+        m[1]: int(m[2])
+        for m in re.finditer(r"^Document: (\S+)\n-+\n(?:.*\n)*?(\d+) passed and \d+ failed", report, re.M)
+    }
     for docname in _docnames():
         tree = _doctree(docname)
         if any("testnodetype" in n for n in tree.findall(nodes.Element)):
@@ -64,9 +72,17 @@ def test_no_unexecuted_example_in_built_pages(html_build: Build):
     assert html_build.returncode == 0
     bad = []
     for docname in _docnames():
-        for node in _doctree(docname).findall(lambda n: isinstance(n, (nodes.literal_block, nodes.doctest_block))):
-            if ">>>" in node.astext() and "testnodetype" not in node and not isinstance(node, nodes.doctest_block):
-                bad.append(f"{docname}: a '>>>' block ({node.get('language', 'no language')}) that is not executed")
+        for node in _doctree(docname).findall(
+            lambda n: isinstance(n, (nodes.literal_block, nodes.doctest_block))
+        ):
+            if (
+                ">>>" in node.astext()
+                and "testnodetype" not in node
+                and not isinstance(node, nodes.doctest_block)
+            ):
+                bad.append(
+                    f"{docname}: a '>>>' block ({node.get('language', 'no language')}) that is not executed"
+                )
     assert not bad, "\n".join(bad)
 
 
@@ -76,12 +92,22 @@ def test_no_unexecuted_example_in_sources():
 
 
 def test_unexecuted_example_check_catches_each_case():
-    text = "\n".join([
-        "```python", ">>> 1 + 1", "2", "```",             # skipped without a word by Sphinx
-        "```pycon", ">>> 1", "1", "```",                   # executed
-        ">>> outside any fence",                           # a blockquote in Markdown
-        "```{doctest}", ">>> f()  # doctest: +SKIP", "```", # skipped on purpose
-    ])
+    text = "\n".join(
+        [
+            "```python",
+            ">>> 1 + 1",
+            "2",
+            "```",  # skipped without a word by Sphinx
+            "```pycon",
+            ">>> 1",
+            "1",
+            "```",  # executed
+            ">>> outside any fence",  # a blockquote in Markdown
+            "```{doctest}",
+            ">>> f()  # doctest: +SKIP",
+            "```",  # skipped on purpose
+        ]
+    )
     lines = sorted(f.line for f in unexecuted_examples(text))
     assert lines == [2, 9, 11]
 
@@ -94,9 +120,18 @@ def test_example_lines_fit_the_code_box():
 
 
 def test_long_example_check_catches_input_and_output_only_in_examples():
-    text = "\n".join([
-        "```pycon", ">>> x = 1", ">>> print('" + "a" * 80 + "')", "a" * 81, "```",
-        "```python", "b" * 100, "```", "c" * 100,
-    ])
+    text = "\n".join(
+        [
+            "```pycon",
+            ">>> x = 1",
+            ">>> print('" + "a" * 80 + "')",
+            "a" * 81,
+            "```",
+            "```python",
+            "b" * 100,
+            "```",
+            "c" * 100,
+        ]
+    )
     found = long_example_lines(text)
     assert [f.line for f in found] == [3, 4]

@@ -255,7 +255,9 @@ def test_optimal_k_checks_its_arguments_once_not_once_per_k(monkeypatch):
     calls = []
     for name in ("probability", "nonnegative", "positive", "integer"):
         original = getattr(checks, name)
-        monkeypatch.setattr(checks, name, lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw))
+        monkeypatch.setattr(
+            checks, name, lambda *a, _f=original, _n=name, **kw: calls.append(_n) or _f(*a, **kw)
+        )
     k, s = optimal_k(0.8, 0.02, k_max=4096)
     assert k == 11
     assert len(calls) == 4  # alpha, c, k_max and the constant c_verify, once each

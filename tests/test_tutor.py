@@ -13,11 +13,10 @@ import sys
 import numpy as np
 import pytest
 
+from sitecheck import ROOT
 from specdec.cli import main
 from specdec.sampling import PromptLookup, autoregressive_decode, speculative_decode
 from specdec.tutor import WEIGHTS, Tutor
-
-from sitecheck import ROOT
 
 TRAIN = json.loads((ROOT / "bench" / "results" / "tutor-train.json").read_text(encoding="utf-8"))
 BENCH = json.loads((ROOT / "bench" / "results" / "tutor-bench.json").read_text(encoding="utf-8"))
@@ -41,14 +40,17 @@ def test_shipped_weights_are_small_float16_and_load_as_float32(tutor):
     assert sum(a.size for a in draft.params.values()) < n / 3
 
 
-@pytest.mark.parametrize(("learner", "correction"), [
-    ("She go to school yesterday.", "She went to school yesterday."),
-    ("My brother have three cat.", "My brother has three cats."),
-    ("He is engineer.", "He is an engineer."),
-    ("They are interested on music.", "They are interested in music."),
-    ("Tom drinks always coffee.", "Tom always drinks coffee."),
-    ("My freind works in a bank.", "My friend works in a bank."),
-])
+@pytest.mark.parametrize(
+    ("learner", "correction"),
+    [
+        ("She go to school yesterday.", "She went to school yesterday."),
+        ("My brother have three cat.", "My brother has three cats."),
+        ("He is engineer.", "He is an engineer."),
+        ("They are interested on music.", "They are interested in music."),
+        ("Tom drinks always coffee.", "Tom always drinks coffee."),
+        ("My freind works in a bank.", "My friend works in a bank."),
+    ],
+)
 def test_the_tutor_corrects(tutor, learner, correction):
     c = tutor.correct(learner)
     assert c.text == correction and c.changed and c.finished
@@ -70,8 +72,9 @@ def test_the_tutor_is_a_sampler_target(tutor):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
     n = len(tutor.correct("last week my parents buy a new phone .").tokens) + 1
     plain = autoregressive_decode(tutor, prompt, n, np.random.default_rng(0), temperature=0.0)
-    spec = speculative_decode(tutor, PromptLookup(tutor.vocab_size), prompt, n, 8, np.random.default_rng(0),
-                              temperature=0.0)
+    spec = speculative_decode(
+        tutor, PromptLookup(tutor.vocab_size), prompt, n, 8, np.random.default_rng(0), temperature=0.0
+    )
     assert tutor.tokenizer.words_of(plain.tokens) == "last week my parents bought a new phone . <eos>".split()
     np.testing.assert_array_equal(spec.tokens, plain.tokens)
     assert spec.target_calls < plain.target_calls
@@ -133,8 +136,12 @@ def test_cli_json_and_stdin(monkeypatch, capsys):
 
 
 def test_cli_entry_point_runs_as_a_module():
-    proc = subprocess.run([sys.executable, "-m", "specdec", "tutor", "--json", "he go home ."],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "specdec", "tutor", "--json", "he go home ."],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(proc.stdout)["corrections"][0]["correction"] == "He goes home."
 
 
@@ -154,16 +161,19 @@ def _broken(tmp_path, how: str):
     return str(tmp_path)
 
 
-@pytest.mark.parametrize(("argv", "pattern"), [
-    (["tutor", ""], "at least one word"),
-    (["tutor", "she go " * 9], "at most 16 tokens"),
-    (["tutor", "she likes quidditch ."], "vocabulary of .* words: 'quidditch'"),
-    (["tutor", "-", "she go"], "'-' .* must be the only sentence"),
-    (["tutor", "x", "--weights", "MISSING"], "missing"),
-    (["tutor", "x", "--weights", "TRUNCATED"], r"cannot be read \(truncated"),
-    (["tutor", "x", "--weights", "SHAPE"], r"'wpe' has shape \(10, 160\), the config needs \(40, 160\)"),
-    (["tutor", "x", "--model", "big"], "invalid choice: 'big'"),
-])
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["tutor", ""], "at least one word"),
+        (["tutor", "she go " * 9], "at most 16 tokens"),
+        (["tutor", "she likes quidditch ."], "vocabulary of .* words: 'quidditch'"),
+        (["tutor", "-", "she go"], "'-' .* must be the only sentence"),
+        (["tutor", "x", "--weights", "MISSING"], "missing"),
+        (["tutor", "x", "--weights", "TRUNCATED"], r"cannot be read \(truncated"),
+        (["tutor", "x", "--weights", "SHAPE"], r"'wpe' has shape \(10, 160\), the config needs \(40, 160\)"),
+        (["tutor", "x", "--model", "big"], "invalid choice: 'big'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_status_2(capsys, tmp_path, argv, pattern):
     argv = [_broken(tmp_path, a.lower()) if a in ("MISSING", "TRUNCATED", "SHAPE") else a for a in argv]
     try:

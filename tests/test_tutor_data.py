@@ -38,7 +38,7 @@ def test_generation_is_seeded_and_every_kind_occurs(splits):
 
 def test_test_inputs_are_never_training_inputs(splits):
     train, test = splits
-    assert not {tuple(l) for l, _, _ in train} & {tuple(l) for l, _, _ in test}
+    assert not {tuple(s) for s, _, _ in train} & {tuple(s) for s, _, _ in test}
 
 
 def test_clean_pairs_copy_and_error_pairs_differ(splits):
@@ -54,7 +54,7 @@ def _diff(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
     j = 0
     while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
         j += 1
-    return a[i:len(a) - j], b[i:len(b) - j]
+    return a[i : len(a) - j], b[i : len(b) - j]
 
 
 def test_each_rule_makes_the_edit_it_documents(splits):
@@ -76,7 +76,7 @@ def test_each_rule_makes_the_edit_it_documents(splits):
 
 
 def test_the_generator_writes_only_lexicon_words(splits):
-    words = {w for l, c, _ in splits[0] + splits[1] for w in l + c}
+    words = {w for src, dst, _ in splits[0] + splits[1] for w in src + dst}
     assert words <= data.lexicon()
 
 
@@ -96,15 +96,22 @@ def test_prompt_format(tok):
     assert tok.words_of(seq) == ["she", "go", "<sep>", "she", "goes", "<eos>"]
 
 
-@pytest.mark.parametrize(("sentence", "error", "pattern"), [
-    ("", ValueError, "at least one word"),
-    ("   ", ValueError, "at least one word"),
-    ("she go " * 9, ValueError, f"at most {MAX_SENTENCE_TOKENS} tokens .* got 18"),
-    ("she go to xylophone school with zork.", ValueError, "vocabulary of 49\\d words: 'xylophone', 'zork'"),
-    ("she <sep> go", ValueError, "'<sep>'"),
-    (42, TypeError, "sentence must be a string, got 42"),
-    (["she", "go"], TypeError, "sentence must be a string"),
-])
+@pytest.mark.parametrize(
+    ("sentence", "error", "pattern"),
+    [
+        ("", ValueError, "at least one word"),
+        ("   ", ValueError, "at least one word"),
+        ("she go " * 9, ValueError, f"at most {MAX_SENTENCE_TOKENS} tokens .* got 18"),
+        (
+            "she go to xylophone school with zork.",
+            ValueError,
+            "vocabulary of 49\\d words: 'xylophone', 'zork'",
+        ),
+        ("she <sep> go", ValueError, "'<sep>'"),
+        (42, TypeError, "sentence must be a string, got 42"),
+        (["she", "go"], TypeError, "sentence must be a string"),
+    ],
+)
 def test_bad_sentences_are_refused_clearly(tok, sentence, error, pattern):
     with pytest.raises(error, match=pattern):
         tok.prompt(sentence)
@@ -137,7 +144,9 @@ def test_a_tiny_model_trains_and_its_loss_falls(splits, tok):
     x, y, w = train.encode_pairs(tok, splits[0][:2000], 23)
     cfg = model.Config(vocab_size=tok.vocab_size, **train.TINY)
     out = io.StringIO()
-    params, rec = train.train_model("tiny", cfg, x, y, w, steps=40, batch=32, lr=3e-3, seed=0, log_every=10, out=out)
+    params, rec = train.train_model(
+        "tiny", cfg, x, y, w, steps=40, batch=32, lr=3e-3, seed=0, log_every=10, out=out
+    )
     losses = [loss for _, loss in rec["loss_curve"]]
     assert len(losses) == 4 and "tiny step    40/40" in out.getvalue()
     assert losses == sorted(losses, reverse=True) and losses[-1] < 0.85 * losses[0], losses

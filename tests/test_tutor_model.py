@@ -25,8 +25,10 @@ CFG = m.Config(vocab_size=60, n_ctx=24, d_model=32, n_heads=4, n_layers=2)
 def params():
     p = m.init_params(CFG, np.random.default_rng(0))
     rng = np.random.default_rng(1)  # larger weights than the initialisation: logits of order 1 and more
-    return {k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) if v.ndim == 2 else v
-            for k, v in p.items()}
+    return {
+        k: (v + rng.standard_normal(v.shape).astype(np.float32) * 0.3) if v.ndim == 2 else v
+        for k, v in p.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def run(p, toks, positions, cache=None, mask=None):
 def test_t_new_tokens_at_once_equal_t_one_token_calls(params, tokens):
     logits, hidden, cache = run(params, tokens, np.arange(12))
     one = m.KVCache(CFG)
-    rows = [m.forward(params, CFG, tokens[i:i + 1], np.array([i]), one) for i in range(12)]
+    rows = [m.forward(params, CFG, tokens[i : i + 1], np.array([i]), one) for i in range(12)]
     np.testing.assert_allclose(logits, np.concatenate([r[0] for r in rows]), **F32)
     np.testing.assert_allclose(hidden, np.concatenate([r[1] for r in rows]), **F32)
     assert cache.length == one.length == 12
@@ -117,20 +119,26 @@ def test_a_float64_scalar_would_have_been_caught():
     assert (x * (1.0 / 2.0)).dtype == np.float32
 
 
-@pytest.mark.parametrize(("kwargs", "error", "pattern"), [
-    (dict(positions=np.array([0, 1, 30])), ValueError, r"positions must lie in \[0, 24\)"),
-    (dict(positions=np.array([0, 1])), ValueError, r"positions must have shape \(3,\)"),
-    (dict(positions=np.array([0.0, 1.0, 2.0])), TypeError, "positions must be an integer array"),
-    (dict(positions=np.array([-1, 0, 1])), ValueError, "positions must lie in"),
-    (dict(tokens=np.array([1, 2, 99])), ValueError, r"tokens must lie in \[0, V\) = \[0, 60\)"),
-    (dict(tokens=np.array([1.0, 2.0, 3.0])), TypeError, "tokens must be an integer array"),
-    (dict(tokens=np.zeros(0, int), positions=np.zeros(0, int)), ValueError, "at least one new token"),
-    (dict(mask=np.ones((3, 4), bool)), ValueError, r"mask must have shape .* \(3, 5\)"),
-    (dict(mask=np.ones((3, 5))), TypeError, "mask must be a boolean array"),
-    (dict(mask=np.eye(3, 5, 2, dtype=bool)[[0, 1, 2]] & np.array([[0], [1], [1]], bool)),
-     ValueError, "mask row 0 hides every position"),
-    (dict(cache="cache"), TypeError, "cache must be a KVCache"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        (dict(positions=np.array([0, 1, 30])), ValueError, r"positions must lie in \[0, 24\)"),
+        (dict(positions=np.array([0, 1])), ValueError, r"positions must have shape \(3,\)"),
+        (dict(positions=np.array([0.0, 1.0, 2.0])), TypeError, "positions must be an integer array"),
+        (dict(positions=np.array([-1, 0, 1])), ValueError, "positions must lie in"),
+        (dict(tokens=np.array([1, 2, 99])), ValueError, r"tokens must lie in \[0, V\) = \[0, 60\)"),
+        (dict(tokens=np.array([1.0, 2.0, 3.0])), TypeError, "tokens must be an integer array"),
+        (dict(tokens=np.zeros(0, int), positions=np.zeros(0, int)), ValueError, "at least one new token"),
+        (dict(mask=np.ones((3, 4), bool)), ValueError, r"mask must have shape .* \(3, 5\)"),
+        (dict(mask=np.ones((3, 5))), TypeError, "mask must be a boolean array"),
+        (
+            dict(mask=np.eye(3, 5, 2, dtype=bool)[[0, 1, 2]] & np.array([[0], [1], [1]], bool)),
+            ValueError,
+            "mask row 0 hides every position",
+        ),
+        (dict(cache="cache"), TypeError, "cache must be a KVCache"),
+    ],
+)
 def test_bad_forward_arguments_name_the_argument(params, kwargs, error, pattern):
     cache = m.KVCache(CFG)
     m.forward(params, CFG, np.array([1, 2]), np.array([0, 1]), cache)

@@ -16,8 +16,16 @@ RECORD = HERE.parents[1] / "bench" / "results" / "probe-cpu.json"
 run = json.loads(RECORD.read_text())
 
 fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
-ax.plot(run["tokens"], run["measured_ratios"], marker="o", color=_style.ORANGE, label="measured (recorded run)")
-ax.plot(run["tokens"], run["predicted_ratios"], marker="s", color=_style.BLUE, label="roofline from measured peaks")
+ax.plot(
+    run["tokens"], run["measured_ratios"], marker="o", color=_style.ORANGE, label="measured (recorded run)"
+)
+ax.plot(
+    run["tokens"],
+    run["predicted_ratios"],
+    marker="s",
+    color=_style.BLUE,
+    label="roofline from measured peaks",
+)
 ax.axhline(1.0, color=_style.GREY, lw=0.8, ls=":")
 ax.set_xscale("log", base=2)
 ax.set_xticks(run["tokens"], [str(t) for t in run["tokens"]])

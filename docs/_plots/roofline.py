@@ -1,16 +1,21 @@
-"""Roofline of each hardware preset with Llama-2-7B decode and verification points (built with the docs)."""
+"""Roofline of each hardware preset with Llama-2-7B decode and verification points (built with the docs).
 
+One panel per preset of ``specdec.roofline.HARDWARE``, two per row, so a preset added to the data file
+gets its panel; the legend takes the spare place of an odd count, or sits below an even one.
+"""
+
+import math
 import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 HERE = Path(sys.argv[0]).resolve().parent  # the plot directive runs this file with argv[0] = its path
 sys.path.insert(0, str(HERE))
 import _style  # noqa: E402
-
-from specdec.roofline import HARDWARE, forward_cost  # noqa: E402
+from specdec.roofline import HARDWARE, forward_cost, half_precision_dtype  # noqa: E402
 
 _style.apply()
 
@@ -18,72 +23,105 @@ MODEL = "llama-2-7b"
 CONTEXT = 1024
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 NEW_TOKENS = [1, 2, 4, 8, 16, 32, 64]
+COLUMNS = 2
+PANEL_HEIGHT_IN = 2.1
+TEXT_PT = 10  # annotations and legend; nothing is smaller (a 390 px phone shows 10 pt at ~9.5 px)
+PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # "100", not mathtext 10^2 (kept as SVG text)
 
-fig, axes = plt.subplots(2, 3, figsize=(8.5, 6.4), sharex=True, sharey=True, layout="constrained")
-for ax, (key, hw) in zip(axes.flat, HARDWARE.items()):
-    dtype = "bf16" if "bf16" in hw.peak_flops_per_s else "fp16"
+
+def attainable(points):
+    """Intensity and attained TFLOP/s of each forward cost."""
+    return [p.arithmetic_intensity for p in points], [p.flops / p.time_s / 1e12 for p in points]
+
+
+def label_last(ax, points, text, offset, color, ha="left"):
+    x, y = attainable(points[-1:])
+    ax.annotate(
+        text, (x[0], y[0]), xytext=offset, textcoords="offset points", color=color, fontsize=TEXT_PT, ha=ha
+    )
+
+
+def panel(ax, key, hw):
+    dtype = half_precision_dtype(hw)
     peak = hw.peak(dtype)
     intensity = np.logspace(-0.5, 3.3, 200)
-    ax.loglog(intensity, np.minimum(peak, intensity * hw.bandwidth_bytes_per_s) / 1e12, color=_style.GREY, lw=1.5)
+    ax.loglog(
+        intensity, np.minimum(peak, intensity * hw.bandwidth_bytes_per_s) / 1e12, color=_style.GREY, lw=1.5
+    )
     ridge = hw.ridge_point(dtype)
     ax.axvline(ridge, color=_style.GREY, lw=0.8, ls=":")
-    ax.annotate(f"ridge {ridge:.0f}", (ridge, peak / 1e12), xytext=(4, -12), textcoords="offset points")
-
-    for context, marker, color, label in (
-        (0, "o", _style.GREEN, "decode, batch 1..256, context 0"),
-        (CONTEXT, "o", _style.BLUE, f"decode, batch 1..256, context {CONTEXT}"),
-    ):
+    ax.annotate(
+        f"ridge {ridge:.0f}",
+        (ridge, 0.3),
+        xytext=(-3, 0),
+        textcoords="offset points",
+        fontsize=TEXT_PT,
+        ha="right",
+        va="center",
+    )
+    for context, color in ((0, _style.GREEN), (CONTEXT, _style.BLUE)):
         pts = [forward_cost(MODEL, key, batch=b, context=context, weight_dtype=dtype) for b in BATCHES]
         ax.plot(
-            [p.arithmetic_intensity for p in pts],
-            [p.flops / p.time_s / 1e12 for p in pts],
-            marker=marker,
+            *attainable(pts),
+            marker="o",
             ms=4,
-            ls="-",
             lw=0.8,
             color=color,
             mfc="none" if context == 0 else color,
-            label=label,
+            label=f"decode, batch 1 to 256,\ncontext {context}",
         )
-        last = pts[-1]
-        ax.annotate(
-            "b=256",
-            (last.arithmetic_intensity, last.flops / last.time_s / 1e12),
-            xytext=(-6, 6) if context == 0 else (4, -14),
-            textcoords="offset points",
-            color=color,
-            fontsize=8,
-            ha="right" if context == 0 else "left",
-        )
+        if context:
+            label_last(ax, pts, "b=256", (4, -13), color)
     pts = [forward_cost(MODEL, key, new_tokens=t, context=CONTEXT, weight_dtype=dtype) for t in NEW_TOKENS]
     ax.plot(
-        [p.arithmetic_intensity for p in pts],
-        [p.flops / p.time_s / 1e12 for p in pts],
+        *attainable(pts),
         marker="s",
         ms=4,
         ls="--",
         lw=0.8,
         color=_style.ORANGE,
-        label=f"verify k+1 = 1..64, batch 1, context {CONTEXT}",
+        label=f"verify k+1 = 1 to 64,\nbatch 1, context {CONTEXT}",
     )
-    last = pts[-1]
-    ax.annotate(
-        "k+1=64",
-        (last.arithmetic_intensity, last.flops / last.time_s / 1e12),
-        xytext=(6, -4),
-        textcoords="offset points",
-        color=_style.ORANGE,
-        fontsize=8,
-    )
-    ax.set_title(f"{key} ({dtype})")
+    label_last(ax, pts, "k+1=64", (-2, 7), _style.ORANGE, ha="right")
+    ax.set_title(f"{key} ({dtype})", fontsize=11)
     ax.set_ylim(0.2, 6000)
     ax.grid(True, which="major")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(PLAIN)
+        axis.set_minor_formatter(NullFormatter())
 
-for ax in axes[1, :]:
-    ax.set_xlabel("intensity (FLOP/byte)")
-for ax in axes[:, 0]:
-    ax.set_ylabel("attainable TFLOP/s")
-legend_ax = axes.flat[-1]
+
+n = len(HARDWARE)
+rows = math.ceil(n / COLUMNS)
+spare = rows * COLUMNS - n
+fig, axes = plt.subplots(
+    rows,
+    COLUMNS,
+    figsize=(_style.WIDTH_IN, PANEL_HEIGHT_IN * rows + (0 if spare else 0.8)),
+    sharex=True,
+    sharey=True,
+    layout="constrained",
+    squeeze=False,
+)
+for ax, (key, hw) in zip(axes.flat, HARDWARE.items()):
+    panel(ax, key, hw)
+for ax in axes.flat[n - COLUMNS : n]:  # the lowest panel of each column shows the x ticks
+    ax.xaxis.set_tick_params(labelbottom=True)
+fig.supxlabel("intensity (FLOP/byte)", fontsize=11)
+fig.supylabel("attainable TFLOP/s", fontsize=11)
 handles, labels = axes.flat[0].get_legend_handles_labels()
-legend_ax.axis("off")
-legend_ax.legend(handles, labels, loc="center", title=f"{MODEL}, roofline points", title_fontsize=10, fontsize=9)
+title = f"{MODEL}, roofline points"
+if spare:
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    axes.flat[-1].legend(handles, labels, loc="center", title=title, title_fontsize=TEXT_PT, fontsize=TEXT_PT)
+else:
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=COLUMNS,
+        title=title,
+        title_fontsize=TEXT_PT,
+        fontsize=TEXT_PT,
+    )

@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 HERE = Path(sys.argv[0]).resolve().parent  # the plot directive runs this file with argv[0] = its path
 sys.path.insert(0, str(HERE))
 import _style  # noqa: E402
-
 from specdec.speedup import optimal_k, walltime_speedup  # noqa: E402
 
 _style.apply()
@@ -17,7 +16,9 @@ KS = list(range(1, 17))
 ALPHAS = [0.6, 0.7, 0.8, 0.9]
 COSTS = [0.0, 0.05, 0.2]
 
-fig, axes = plt.subplots(len(COSTS), 1, figsize=(_style.WIDTH_IN, 2.6 * len(COSTS)), sharex=True, layout="constrained")
+fig, axes = plt.subplots(
+    len(COSTS), 1, figsize=(_style.WIDTH_IN, 2.6 * len(COSTS)), sharex=True, layout="constrained"
+)
 for ax, c in zip(axes, COSTS):
     for alpha, color in zip(ALPHAS, _style.SERIES):
         ax.plot(KS, [walltime_speedup(alpha, k, c) for k in KS], color=color, lw=1.5, label=f"α = {alpha}")

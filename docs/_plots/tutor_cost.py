@@ -1,4 +1,5 @@
-"""The recorded benchmark of the grammar tutor: t(T)/t(1) of one forward of T new tokens (built with the docs)."""
+"""The recorded benchmark of the grammar tutor: t(T)/t(1) of one forward of T new tokens (built with
+the docs)."""
 
 import json
 import sys
@@ -18,8 +19,13 @@ run = json.loads(RECORD.read_text())
 fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
 for (name, rec), color, marker in zip(run["models"].items(), (_style.BLUE, _style.ORANGE), "os"):
     curve = rec["cost_curve"]
-    ax.plot(curve["tokens"], curve["ratio"], marker=marker, color=color,
-            label=f"{name}: t(1) = {curve['ms'][0]:.2f} ms")
+    ax.plot(
+        curve["tokens"],
+        curve["ratio"],
+        marker=marker,
+        color=color,
+        label=f"{name}: t(1) = {curve['ms'][0]:.2f} ms",
+    )
 ax.plot([1, 16], [1, 16], color=_style.GREY, lw=0.8, ls=":", label="T one-token forwards")
 ax.set_xticks([1, 2, 4, 6, 8, 10, 12, 14, 16])
 ax.set_ylim(0, None)

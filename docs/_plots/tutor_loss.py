@@ -21,7 +21,12 @@ fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
 for (name, rec), color in zip(run["models"].items(), (_style.BLUE, _style.ORANGE)):
     steps, loss = zip(*rec["loss_curve"])
     # the record rounds each 25-step mean to 5 decimals: a 0 there is a mean below 5e-6, drawn at the floor
-    ax.plot(steps, [max(v, FLOOR) for v in loss], color=color, label=f"{name}, {rec['parameters'] / 1e6:.2f} M parameters")
+    ax.plot(
+        steps,
+        [max(v, FLOOR) for v in loss],
+        color=color,
+        label=f"{name}, {rec['parameters'] / 1e6:.2f} M parameters",
+    )
 ax.set_yscale("log")
 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # plain text, not mathtext 10^x
 ax.yaxis.set_minor_formatter(NullFormatter())

@@ -40,3 +40,35 @@
   window.addEventListener("load", mark);
   window.addEventListener("resize", later);
 })();
+
+// Search-result snippets are cut from each page's text, where a formula is still its TeX source
+// (\(\alpha\)). Before Sphinx's search reads a page, formulas are rewritten as plain text: Greek
+// letters as letters, \text{..} and \mathbb{..} unwrapped, delimiters and other commands dropped.
+(function () {
+  "use strict";
+  var GREEK = {alpha: "α", beta: "β", gamma: "γ", tau: "τ", epsilon: "ε", delta: "δ", lambda: "λ",
+               sum: "Σ", cdot: "·", mid: "|", le: "≤", ge: "≥", approx: "≈", dots: "…", sim: "~"};
+  function plainTeX(tex) {
+    return tex
+      .replace(/^\\[([]|\\[)\]]$/g, "")
+      .replace(/\\(?:text|mathbb|mathrm|operatorname|hat)\{([^{}]*)\}/g, "$1")
+      .replace(/\\([A-Za-z]+)/g, function (m, name) { return GREEK[name] !== undefined ? GREEK[name] : name; })
+      .replace(/\\[,;:! ]/g, " ")
+      .replace(/[{}]/g, "")
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+  window.specdecPlainTeX = plainTeX;
+  function patch() {
+    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.specdec) return;
+    var original = Search.htmlToText;
+    Search.htmlToText = function (htmlString, anchor) {
+      var doc = new DOMParser().parseFromString(htmlString, "text/html");
+      doc.querySelectorAll(".math").forEach(function (el) { el.textContent = plainTeX(el.textContent); });
+      return original(doc.documentElement.outerHTML, anchor);
+    };
+    Search.htmlToText.specdec = true;
+  }
+  patch();
+  document.addEventListener("DOMContentLoaded", patch);
+})();

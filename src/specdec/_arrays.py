@@ -17,7 +17,8 @@ ROW_SUM_TOL = 1e-6
 """A row counts as a distribution when it is non-negative, finite and sums to 1 within this."""
 
 BLOCK_BYTES = 1 << 20
-"""Checks (and verify_batch) read arrays in blocks of about this many bytes, so a second pass hits the cache."""
+"""Checks (and verify_batch) read arrays in blocks of about this many bytes, so a second pass hits the
+cache."""
 
 
 def check_rng(rng: object) -> np.random.Generator:
@@ -153,7 +154,8 @@ def step(p_target: object, p_draft: object, draft_tokens: object, rng: object, b
         raise ValueError(f"p_draft must have V={V} columns like p_target, got shape {p_D.shape}")
     if p_T.shape != (*lead_shape, k + 1, V):
         raise ValueError(
-            f"p_target must have shape {(*lead_shape, k + 1, V)} (k + 1 rows for k={k} drafts), got {p_T.shape}"
+            f"p_target must have shape {(*lead_shape, k + 1, V)} (k + 1 rows for k={k} drafts), "
+            f"got {p_T.shape}"
         )
     if draft_tokens.shape != (*lead_shape, k):
         raise ValueError(f"draft_tokens must have shape {(*lead_shape, k)}, got {draft_tokens.shape}")
@@ -169,7 +171,8 @@ def drafted(p_D_of_x: np.ndarray) -> None:
     if not np.all(p_D_of_x > 0):
         where = tuple(int(i) for i in np.argwhere(~(p_D_of_x > 0))[0])
         raise ValueError(
-            f"draft_tokens{list(where)} has probability 0 under p_draft, so it cannot have been drawn from p_draft"
+            f"draft_tokens{list(where)} has probability 0 under p_draft, "
+            "so it cannot have been drawn from p_draft"
         )
 
 
@@ -191,12 +194,13 @@ def model_output(name: str, out: object, L: int, V: int | None, first_row: int) 
     expected = f"({L}, V)" if V is None else f"({L}, {V})"
     if out.ndim != 2 or out.shape[0] != L or out.shape[1] == 0:
         raise ValueError(
-            f"{name} must return a (len(tokens), V) = {expected} array for its {L} input tokens, got shape {out.shape}"
+            f"{name} must return a (len(tokens), V) = {expected} array for its {L} input tokens, "
+            f"got shape {out.shape}"
         )
     if V is not None and out.shape[1] != V:
         raise ValueError(
-            f"{name} returned V={out.shape[1]} columns (shape {out.shape}), expected V={V} (shape {expected}): "
-            "draft and target must share a vocabulary"
+            f"{name} returned V={out.shape[1]} columns (shape {out.shape}), "
+            f"expected V={V} (shape {expected}): draft and target must share a vocabulary"
         )
     if out.dtype.kind != "f":
         raise TypeError(f"{name} must return floating-point probabilities, got dtype {out.dtype}")
@@ -224,11 +228,15 @@ def draft(tokens: object, p_D: object, cost: object, k: int, V: int | None):
         raise ValueError(f"drafter's Draft.tokens must hold at most k={k} tokens, got {j}")
     if p_D.shape[0] != j or (V is not None and p_D.shape[1] != V):
         want = f"({j}, {'V' if V is None else V})"
-        raise ValueError(f"drafter's Draft.p_D must have shape {want}, one row per drafted token, got {p_D.shape}")
+        raise ValueError(
+            f"drafter's Draft.p_D must have shape {want}, one row per drafted token, got {p_D.shape}"
+        )
     check_token_range("drafter's Draft.tokens", tokens, p_D.shape[1])
     check_rows("drafter's Draft.p_D", p_D)
     if isinstance(cost, bool) or not isinstance(cost, (int, np.integer)):
-        raise TypeError(f"drafter's Draft.cost must be an int (draft forward calls), got {type(cost).__name__}")
+        raise TypeError(
+            f"drafter's Draft.cost must be an int (draft forward calls), got {type(cost).__name__}"
+        )
     if cost < 0:
         raise ValueError(f"drafter's Draft.cost must be >= 0, got {cost}")
     return tokens.astype(np.int64, copy=False), p_D, int(cost)

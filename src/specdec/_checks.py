@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
+from dataclasses import fields
 
 #: Default upper bound of the integer counts that the roofline turns into floats: 2^53, the largest
 #: range in which every integer is an exact float.
@@ -118,3 +120,15 @@ def text(name: str, value: object, *, empty: bool = True) -> str:
     if not empty and not value:
         raise ValueError(f"{name} must be a non-empty string, got {show(value)}")
     return str(value)
+
+
+def to_dict(obj: object, **extra: object) -> dict:
+    """The fields of the dataclass ``obj`` as a plain dict for JSON (mappings as dicts, tuples as
+    lists), followed by ``extra``: the one ``to_dict`` behind every result and preset type."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Mapping):
+            return dict(value)
+        return list(value) if isinstance(value, tuple) else value
+
+    return {f.name: plain(getattr(obj, f.name)) for f in fields(obj)} | extra  # type: ignore[arg-type]

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from specdec import _checks
+from specdec import __version__, _checks
 from specdec import roofline as rl
 from specdec import speedup as sp
+from specdec.tutor.cli import add_tutor_parser
 
 __all__ = ["main", "build_parser"]
 
@@ -42,12 +44,29 @@ def _si(value: float, unit: str, digits: int = 3) -> str:
     return f"{value:.{digits}g} {unit}"
 
 
+def _fixed(value: float, digits: int, *, thousands: bool = False) -> str:
+    """``value`` with ``digits`` decimals, or in scientific notation when that would print a huge or a
+    vanishing number (at or above 1e9, or nonzero below 10 to the -digits)."""
+    if value != 0 and (abs(value) >= 1e9 or abs(value) < 10.0**-digits):
+        return f"{value:.{max(digits, 2)}e}"
+    return f"{value:,.{digits}f}" if thousands else f"{value:.{digits}f}"
+
+
+def _echo(value: float) -> str:
+    """An input number as the user typed it (shortest round-trip form): 0.9999999999 stays that."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def _seconds(value: float) -> str:
+    if value >= 1e6:
+        return f"{value:.3e} s"
     if value >= 1:
         return f"{value:.3f} s"
     if value >= 1e-3:
         return f"{value * 1e3:.3f} ms"
-    return f"{value * 1e6:.3f} us"
+    if value >= 1e-9:
+        return f"{value * 1e6:.3f} us"
+    return f"{value:.3e} s"
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -71,36 +90,24 @@ def _cmd_roofline(args: argparse.Namespace) -> int:
     kw: dict[str, Any] = dict(
         batch=args.batch,
         context=args.context,
-        weight_dtype=args.weight_dtype,
         kv_dtype=args.kv_dtype,
         compute_dtype=args.compute_dtype,
         flops_efficiency=args.flops_efficiency,
         bandwidth_efficiency=args.bandwidth_efficiency,
     )
-    cost = rl.forward_cost(args.model, args.hardware, new_tokens=args.new_tokens, **kw)
-    hw = rl.get_hardware(args.hardware)
-    c_verify = None
-    if args.new_tokens > 1:
-        c_verify = rl.verification_cost_ratio(args.model, args.hardware, args.new_tokens - 1, **kw)
-    kw_no_batch = {key: value for key, value in kw.items() if key != "batch"}
-    max_batch, k_max = rl.COMPUTE_BOUND_MAX_BATCH, rl.COMPUTE_BOUND_K_MAX
-    batch_star = rl.compute_bound_batch(args.model, args.hardware, max_batch=max_batch, **kw_no_batch)
-    k_star = rl.compute_bound_k(args.model, args.hardware, k_max=k_max, **kw)
-    saturated = rl.forward_cost(args.model, args.hardware, batch=max_batch, **kw_no_batch)
-
+    if args.weight_dtype is not None:
+        kw["weight_dtype"] = args.weight_dtype
+    report = rl.roofline_report(args.model, args.hardware, new_tokens=args.new_tokens, **kw)
     if args.json:
-        _emit_json(
-            {
-                "forward_cost": cost.to_dict(),
-                "hardware": hw.to_dict(),
-                "verification_cost_ratio": c_verify,
-                "compute_bound_batch": batch_star,
-                "compute_bound_k": k_star,
-                "decode_intensity_limit": saturated.arithmetic_intensity,
-            }
-        )
+        _emit_json(report.to_dict())
         return 0
+    print(f"roofline of one forward (Williams, Waterman & Patterson 2009)\n{_table(_roofline_rows(report))}")
+    print(f"  source: {report.hardware.source}")
+    return 0
 
+
+def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
+    cost, hw = report.cost, report.hardware
     rows = [
         ("model / hardware", f"{cost.model} on {cost.hardware}"),
         ("dtypes", f"weights {cost.weight_dtype}, KV {cost.kv_dtype}, compute {cost.compute_dtype}"),
@@ -116,42 +123,36 @@ def _cmd_roofline(args: argparse.Namespace) -> int:
             f"{_si(cost.bytes_kv_read, 'B')}, KV write {_si(cost.bytes_kv_write, 'B')}, activations "
             f"{_si(cost.bytes_activations, 'B')})",
         ),
-        ("arithmetic intensity", f"{cost.arithmetic_intensity:.2f} FLOP/byte"),
-        ("ridge point", f"{cost.ridge_point:.1f} FLOP/byte"),
+        ("arithmetic intensity", f"{_fixed(cost.arithmetic_intensity, 2)} FLOP/byte"),
+        ("ridge point", f"{_fixed(cost.ridge_point, 1)} FLOP/byte"),
         ("bound", cost.bound),
         (
             "time (lower bound)",
             f"{_seconds(cost.time_s)} (compute {_seconds(cost.compute_time_s)}, memory "
             f"{_seconds(cost.memory_time_s)})",
         ),
-        ("tokens/s (upper bound)", f"{cost.tokens_per_s:,.0f}"),
+        ("tokens/s (upper bound)", _fixed(cost.tokens_per_s, 0, thousands=True)),
         (
             "memory required",
             f"{_si(cost.memory_required_bytes, 'B')} of {_si(hw.memory_bytes, 'B')} "
             f"({'fits' if cost.fits_in_memory else 'does NOT fit on one device'})",
         ),
     ]
-    if c_verify is not None:
-        rows.append((f"c_verify = t({args.new_tokens})/t(1)", f"{c_verify:.3f}"))
-    if batch_star is None:
-        rows.append(
-            (
-                "decode compute-bound from batch",
-                f"never: KV reads grow with the batch; intensity levels off at "
-                f"{saturated.arithmetic_intensity:.1f} FLOP/byte < ridge {cost.ridge_point:.1f}",
-            )
-        )
-    else:
-        rows.append(("decode compute-bound from batch", str(batch_star)))
+    if report.c_verify is not None:
+        rows.append((f"c_verify = t({cost.new_tokens})/t(1)", _fixed(report.c_verify, 3)))
+    never_batch = (
+        f"never: KV reads grow with the batch; intensity levels off at "
+        f"{_fixed(report.decode_intensity_limit, 1)} FLOP/byte < ridge {_fixed(cost.ridge_point, 1)}"
+    )
+    batch_star, k_star = report.compute_bound_batch, report.compute_bound_k
+    rows.append(("decode compute-bound from batch", never_batch if batch_star is None else str(batch_star)))
     rows.append(
         (
             f"verification compute-bound from k (batch {cost.batch})",
-            f"never (up to k = {k_max})" if k_star is None else str(k_star),
+            f"never (up to k = {report.k_max})" if k_star is None else str(k_star),
         )
     )
-    print(f"roofline of one forward (Williams, Waterman & Patterson 2009)\n{_table(rows)}")
-    print(f"  source: {hw.source}")
-    return 0
+    return rows
 
 
 def _cmd_speedup(args: argparse.Namespace) -> int:
@@ -178,13 +179,13 @@ def _cmd_speedup(args: argparse.Namespace) -> int:
         return 0
     thm = "Theorem 3.8" if args.c_verify == 1.0 else "generalised Theorem 3.8"
     rows = [
-        ("alpha, k, c, c_verify", f"{args.alpha:g}, {args.k}, {args.c:g}, {args.c_verify:g}"),
-        ("E[tokens per step] (Eq. 1)", f"{tau:.3f}"),
-        (f"walltime speedup ({thm})", f"{s:.3f}x"),
+        ("alpha, k, c, c_verify", ", ".join(_echo(v) for v in (args.alpha, args.k, args.c, args.c_verify))),
+        ("E[tokens per step] (Eq. 1)", _fixed(tau, 3)),
+        (f"walltime speedup ({thm})", f"{_fixed(s, 3)}x"),
     ]
     if ops is not None:
-        rows.append((f"ops increase (Theorem 3.11, c_hat {args.c_hat:g})", f"{ops:.3f}x"))
-    rows.append((f"optimal k in 1..{args.k_max}", f"k = {k_opt}, speedup {s_opt:.3f}x"))
+        rows.append((f"ops increase (Theorem 3.11, c_hat {_echo(args.c_hat)})", f"{_fixed(ops, 3)}x"))
+    rows.append((f"optimal k in 1..{args.k_max}", f"k = {k_opt}, speedup {_fixed(s_opt, 3)}x"))
     print(f"speculative decoding (Leviathan et al. 2023, section 3)\n{_table(rows)}")
     return 0
 
@@ -232,6 +233,52 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
+def _integer(text: str) -> int:
+    """An integer flag: ``1000000``, ``1e6`` and ``1_000_000`` alike; a fraction is refused."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r} is not a whole number")
+    return int(value)
+
+
+def _real(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+
+
+_SIGNED_SPECIALS = frozenset({"-inf", "-infinity", "-nan"})
+
+
+def _join_signed_values(argv: list[str]) -> list[str]:
+    """``--alpha -inf`` -> ``--alpha=-inf``: argparse would read ``-inf`` as an unknown flag."""
+    out: list[str] = []
+    for token in argv:
+        if token.lower() in _SIGNED_SPECIALS and out and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _with_flag_names(message: str, parser: argparse.ArgumentParser) -> str:
+    """A library message that starts with an argument's name (``new_tokens must be >= 1``) names the
+    flag instead (``--new-tokens must be >= 1``)."""
+    first = message.split(" ", 1)[0].rstrip(":")
+    for action in parser._actions:
+        if action.dest == first and action.option_strings:
+            return action.option_strings[-1] + message[len(first) :]
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line, ``specdec <command>: error: <message>``.
 
@@ -250,8 +297,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Speculative-decoding arithmetic: roofline of a decode step, Leviathan et al.'s "
         "speedup model, and a probe of this machine.",
     )
+    parser.add_argument("--version", action="version", version=f"specdec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = sub.choices  # name -> subcommand parser, for errors that name the subcommand
+    _add_roofline(sub)
+    _add_speedup(sub)
+    _add_probe(sub)
+    _add_presets(sub)
+    add_tutor_parser(sub)
+    return parser
 
+
+def _add_roofline(sub: Any) -> None:
     p = sub.add_parser(
         "roofline",
         help="FLOPs, bytes, intensity and roofline time of one forward",
@@ -260,45 +317,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hardware", default="h200", help="hardware preset (default: h200)")
     p.add_argument("--model", default="llama-2-7b", help="model preset (default: llama-2-7b)")
-    p.add_argument("--batch", type=int, default=1, help="sequences in the batch (default: 1)")
-    p.add_argument("--context", type=int, default=0, help="cached positions per sequence (default: 0)")
+    p.add_argument("--batch", type=_integer, default=1, help="sequences in the batch (default: 1)")
+    p.add_argument("--context", type=_integer, default=0, help="cached positions per sequence (default: 0)")
     p.add_argument(
-        "--new-tokens", type=int, default=1, help="positions per sequence in this forward; k + 1 to verify k"
+        "--new-tokens",
+        type=_integer,
+        default=1,
+        help="positions per sequence in this forward; k + 1 to verify k",
     )
     dtypes = ", ".join(rl.DTYPE_BYTES)
-    p.add_argument("--weight-dtype", default="bf16", help=f"weight dtype ({dtypes}; default bf16)")
+    p.add_argument(
+        "--weight-dtype",
+        default=None,
+        help=f"weight dtype ({dtypes}; default bf16, or fp16 where the hardware has no bf16 peak)",
+    )
     p.add_argument("--kv-dtype", default=None, help="KV-cache dtype (default: the compute dtype)")
     p.add_argument(
         "--compute-dtype", default=None, help="matmul dtype (default: weight dtype; bf16 for int8/int4)"
     )
-    p.add_argument("--flops-efficiency", type=float, default=1.0, help="achieved fraction of peak FLOP/s")
-    p.add_argument("--bandwidth-efficiency", type=float, default=1.0, help="achieved fraction of bandwidth")
+    p.add_argument("--flops-efficiency", type=_real, default=1.0, help="achieved fraction of peak FLOP/s")
+    p.add_argument("--bandwidth-efficiency", type=_real, default=1.0, help="achieved fraction of bandwidth")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_roofline)
 
+
+def _add_speedup(sub: Any) -> None:
     p = sub.add_parser(
         "speedup",
         help="expected tokens per step, walltime speedup and the optimal k",
         description="Leviathan et al. 2023, section 3: E[tokens] (Eq. 1), speedup (Theorem 3.8, or "
         "E[tokens] / (k c + c_verify)), ops increase (Theorem 3.11) and the optimal k.",
     )
-    p.add_argument("--alpha", type=float, required=True, help="acceptance rate alpha in [0, 1]")
-    p.add_argument("--k", type=int, required=True, help="drafted tokens per step (>= 1)")
-    p.add_argument("--c", type=float, default=0.0, help="draft/target cost ratio c >= 0 (default 0)")
+    p.add_argument("--alpha", type=_real, required=True, help="acceptance rate alpha in [0, 1]")
+    p.add_argument("--k", type=_integer, required=True, help="drafted tokens per step (>= 1)")
+    p.add_argument("--c", type=_real, default=0.0, help="draft/target cost ratio c >= 0 (default 0)")
     p.add_argument(
         "--c-verify",
-        type=float,
+        type=_real,
         default=1.0,
         help="cost of verifying k + 1 positions over one decode step (default 1, as in Theorem 3.8; "
         "the optimal-k search applies the same value to every k)",
     )
-    p.add_argument("--c-hat", type=float, default=None, help="draft/target ops ratio; prints Theorem 3.11")
+    p.add_argument("--c-hat", type=_real, default=None, help="draft/target ops ratio; prints Theorem 3.11")
     p.add_argument(
-        "--k-max", type=int, default=64, help=f"largest k searched for the optimum (default 64, at most {sp.MAX_K})"
+        "--k-max",
+        type=_integer,
+        default=64,
+        help=f"largest k searched for the optimum (default 64, at most {sp.MAX_K})",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_speedup)
 
+
+def _add_probe(sub: Any) -> None:
     p = sub.add_parser(
         "probe",
         help="measure this machine with NumPy and compare with the roofline",
@@ -306,33 +377,54 @@ def build_parser() -> argparse.ArgumentParser:
         "T = 1, 2, 4, ..., 64 with W larger than the last-level cache; prints them beside the "
         "roofline prediction and the speculative-decoding speedup they imply.",
     )
-    p.add_argument("--quick", action="store_true", help="smaller buffers, fewer repeats (about a second)")
-    p.add_argument("--alpha", type=float, default=0.8, help="acceptance rate for the speedup (default 0.8)")
-    p.add_argument("--k", type=int, default=4, help="drafted tokens per step (default 4)")
-    p.add_argument("--c", type=float, default=0.0, help="draft/target cost ratio (default 0)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-    p.add_argument("--max-tokens", type=int, default=64, help="largest T in the sweep (default 64)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="half-size buffers (at most 128 MiB each) and fewer repeats: a few seconds and a few hundred MB "
+        "instead of up to a minute and 3 GiB on machines with a large cache; rougher rates",
+    )
+    p.add_argument("--alpha", type=_real, default=0.8, help="acceptance rate for the speedup (default 0.8)")
+    p.add_argument("--k", type=_integer, default=4, help="drafted tokens per step (default 4)")
+    p.add_argument("--c", type=_real, default=0.0, help="draft/target cost ratio (default 0)")
+    p.add_argument("--seed", type=_integer, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--max-tokens", type=_integer, default=64, help="largest T in the sweep (default 64)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a report")
     p.set_defaults(func=_cmd_probe)
 
+
+def _add_presets(sub: Any) -> None:
     p = sub.add_parser("presets", help="list hardware and model presets with their sources")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_presets)
-    from specdec.tutor.cli import add_tutor_parser  # the toy grammar tutor: its own package
-
-    add_tutor_parser(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(_join_signed_values(list(sys.argv[1:] if argv is None else argv)))
+    command = parser.commands[args.command]
+    if extra:
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except (TypeError, ValueError) as exc:
-        print(f"specdec {args.command}: error: {_checks.one_line(str(exc))}", file=sys.stderr)
+        message = _with_flag_names(_checks.one_line(str(exc)), command)
+        print(f"specdec {args.command}: error: {message}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into `head` or similar: stop quietly
-        sys.stderr.close()
-        return 0
+    except KeyboardInterrupt:
+        print(f"specdec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # stdout closed, full or piped into `head`: stop without a traceback
+        _silence_stdout()
+        if not isinstance(exc, BrokenPipeError):
+            print(f"specdec {args.command}: error: cannot write the output: {exc}", file=sys.stderr)
+        return 0 if isinstance(exc, BrokenPipeError) else 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

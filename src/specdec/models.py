@@ -18,7 +18,8 @@ length L and returns an (L, V) float array whose row i is the next-token distrib
 Standard toy target and drafts::
 
     target = NGramModel.from_corpus(n=3)
-    unigram, bigram, mixture = NGramModel.from_corpus(n=1), NGramModel.from_corpus(n=2), MixtureDraft(target, 0.5)
+    unigram, bigram = NGramModel.from_corpus(n=1), NGramModel.from_corpus(n=2)
+    mixture = MixtureDraft(target, 0.5)
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def _check_tokens(tokens: object, V: int) -> np.ndarray:
 def _as_list(name: str, value: object, of: str, hint: str) -> list:
     """``value`` as a list, or TypeError naming ``name``: a lone str/bytes is not a sequence of ``of``."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of {of} ({hint}), not a single {type(value).__name__}: "
-                        f"{value[:40]!r}")
+        raise TypeError(
+            f"{name} must be a sequence of {of} ({hint}), not a single {type(value).__name__}: {value[:40]!r}"
+        )
     try:
         return list(value)
     except TypeError:
@@ -95,7 +97,9 @@ def _as_list(name: str, value: object, of: str, hint: str) -> list:
 
 def _check_sentences(sentences: object) -> list[list[str]]:
     """``sentences`` as a list of lists of word strings, or TypeError / ValueError naming ``sentences``."""
-    sentences = _as_list("sentences", sentences, "sentences", "each a sequence of word strings, e.g. [tokenize(text)]")
+    sentences = _as_list(
+        "sentences", sentences, "sentences", "each a sequence of word strings, e.g. [tokenize(text)]"
+    )
     if not sentences:
         raise ValueError("sentences must hold at least one sentence")
     out = []
@@ -105,8 +109,10 @@ def _check_sentences(sentences: object) -> list[list[str]]:
             if not isinstance(w, str):
                 raise TypeError(f"sentences[{i}][{j}] must be a word string, got {w!r} ({type(w).__name__})")
             if w == BOUNDARY:
-                raise ValueError(f"sentences[{i}][{j}] is the boundary token {BOUNDARY!r}, which the model adds "
-                                 "itself; a sentence must not contain it")
+                raise ValueError(
+                    f"sentences[{i}][{j}] is the boundary token {BOUNDARY!r}, which the model adds "
+                    "itself; a sentence must not contain it"
+                )
         out.append(words)
     return out
 
@@ -125,9 +131,10 @@ class NGramModel:
     ``[["she", "goes"], ["i", "went"]]`` or ``[tokenize(text) for text in texts]``. A string where a
     sentence or the list of sentences is expected raises ``TypeError`` (it would otherwise be split into
     characters), as does a word that is not a string; a sentence may not contain the boundary ``<s>``
-    (boundaries are added here). ``n`` in [1, :data:`MAX_N`]. ``smoothing`` > 0. ``vocab``: the vocabulary to use (a
-    sequence of distinct strings, ``<s>`` first and nowhere else); by default the sorted words of
-    ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str), ``vocab_size`` (V).
+    (boundaries are added here). ``n`` in [1, :data:`MAX_N`]. ``smoothing`` > 0. ``vocab``: the
+    vocabulary to use (a sequence of distinct strings, ``<s>`` first and nowhere else); by default the
+    sorted words of ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str),
+    ``vocab_size`` (V).
     """
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
@@ -156,16 +163,18 @@ class NGramModel:
             ids = [0] * (self.n - 1) + [self._id(w) for w in s] + [0]
             for t in range(self.n - 1, len(ids)):
                 for order in range(self.n):  # the context of length `order` before position t
-                    ctx = tuple(ids[t - order:t])
+                    ctx = tuple(ids[t - order : t])
                     rows.append(contexts.setdefault(ctx, len(contexts)))
                     cols.append(ids[t])
         counts = np.zeros((len(contexts), self.vocab_size))  # (contexts, V)
         np.add.at(counts, (np.array(rows), np.array(cols)), 1.0)
         self._contexts = contexts
-        self._probs = (counts + self.smoothing) / (counts.sum(1, keepdims=True) + self.smoothing * self.vocab_size)
+        self._probs = (counts + self.smoothing) / (
+            counts.sum(1, keepdims=True) + self.smoothing * self.vocab_size
+        )
 
     @classmethod
-    def from_corpus(cls, n: int, *, smoothing: float = 1e-4) -> "NGramModel":
+    def from_corpus(cls, n: int, *, smoothing: float = 1e-4) -> NGramModel:
         """An n-gram model of the project's learner corpus (both sides of every pair), its full vocabulary."""
         sentences = _corpus_sentences()
         vocab = [BOUNDARY, *sorted({w for s in sentences for w in s})]
@@ -222,7 +231,8 @@ class NGramModel:
         return self._contexts[history]
 
     def _last_history(self, tokens: np.ndarray) -> tuple[int, ...]:
-        """The context after ``tokens``: its last n − 1 tokens after the latest ``<s>``, padded with ``<s>``."""
+        """The context after ``tokens``: its last n − 1 tokens after the latest ``<s>``, padded with
+        ``<s>``."""
         m = self.n - 1
         tail = tokens[len(tokens) - m :].tolist() if m else []
         if 0 in tail:
@@ -277,7 +287,7 @@ class MarkovChain:
         self.vocab_size = transition.shape[1]
 
     @classmethod
-    def cyclic(cls, weights) -> "MarkovChain":
+    def cyclic(cls, weights) -> MarkovChain:
         """The chain whose row j is ``weights`` rotated right by j (``weights`` a (V,) distribution).
 
         Every row is a permutation of the same vector, so any quantity that ignores token order -- such as
@@ -331,8 +341,10 @@ class MixtureDraft:
         """(L,) token ids -> (L, V)."""
         p_T = np.asarray(self.target(tokens))
         if p_T.ndim != 2 or p_T.shape[1] != self.vocab_size:
-            raise ValueError(f"target returned shape {p_T.shape}, expected (len(tokens), V) = (L, {self.vocab_size}) "
-                             f"to match its vocab_size={self.vocab_size}")
+            raise ValueError(
+                f"target returned shape {p_T.shape}, expected (len(tokens), V) = (L, {self.vocab_size}) "
+                f"to match its vocab_size={self.vocab_size}"
+            )
         return (1.0 - self.epsilon) * p_T + self.epsilon * self.noise  # (L, V)
 
     def __repr__(self) -> str:

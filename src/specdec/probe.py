@@ -1,6 +1,9 @@
 """Measure the reader's own machine with NumPy and set it beside the roofline.
 
-``python -m specdec probe`` runs :func:`run_probe` and prints :func:`format_probe`. It measures
+``python -m specdec probe`` runs :func:`run_probe` and prints :func:`format_probe`. ``run_probe`` is
+three steps: :func:`plan_probe` checks the arguments and chooses the sizes (pure), :func:`measure_probe`
+times the kernels, and :func:`compare_probe` sets the timings beside the roofline (pure, so it is tested
+on synthetic timings). It measures
 
 1. a streaming memory bandwidth: three NumPy kernels over a buffer several times larger than the
    last-level cache -- a copy (counted as STREAM counts it: bytes read + bytes written), a sum
@@ -25,18 +28,19 @@ Timings are the best of ``repeats`` runs (the STREAM convention). Random inputs 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from specdec import _checks
-from specdec.roofline import Hardware, matmul_cost
+from specdec import _arrays, _checks
+from specdec.roofline import Hardware, matmul_cost, sweep_tokens
 from specdec.speedup import expected_tokens_per_step, walltime_speedup
 
 __all__ = [
@@ -47,16 +51,22 @@ __all__ = [
     "MAX_DIM",
     "MAX_REPEATS",
     "ProbeResult",
+    "ProbePlan",
+    "ProbeTimings",
     "last_level_cache_bytes",
     "measure_bandwidth",
     "measure_matmul_flops",
     "measure_matmul_curve",
     "run_probe",
+    "plan_probe",
+    "measure_probe",
+    "compare_probe",
     "format_probe",
 ]
 
 _MIB = 2**20
 _FALLBACK_LLC_BYTES = 32 * _MIB  # used for sizing only when the cache size cannot be read
+_QUICK_MAX_BYTES = 128 * _MIB  # largest default buffer with quick=True, whatever the cache size
 
 # Limits: the largest sizes the probe accepts, so that a typo cannot allocate many gigabytes or run
 # for minutes. Defaults derived from the cache size are capped at them; explicit values beyond them
@@ -142,11 +152,8 @@ def _best_time(fn: Callable[[], object], repeats: int) -> float:
 
 
 def _check_rng(rng: object) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng(0)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator or None, got {_checks.show(rng)}")
-    return rng
+    """``rng``, checked by the package's one rng check; ``None`` means ``default_rng(0)``."""
+    return np.random.default_rng(0) if rng is None else _arrays.check_rng(rng)
 
 
 def _bandwidth_shape(n_bytes: int) -> tuple[int, int]:
@@ -234,7 +241,7 @@ def measure_matmul_curve(
     for t in ts:
         x = rng.standard_normal((t, d_in), dtype=np.float32)
         out = np.empty((t, d_out), dtype=np.float32)
-        times.append(_best_time(lambda: np.matmul(x, w, out=out), repeats))
+        times.append(_best_time(lambda x=x, out=out: np.matmul(x, w, out=out), repeats))
     return tuple(times)
 
 
@@ -250,9 +257,9 @@ class ProbeResult:
     ``bandwidth_buffer_bytes`` and ``weight_bytes`` are the sizes actually measured (after rounding
     to whole rows or columns), not the sizes requested. ``tau`` is τ, the expected tokens per target
     forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for ``alpha`` and
-    ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`. ``speedup_theorem``, ``speedup_predicted`` and
-    ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the roofline's and the measured
-    t(k + 1) / t(1).
+    ``k``, i.e. :func:`specdec.speedup.expected_tokens_per_step`. ``speedup_theorem``,
+    ``speedup_predicted`` and ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the
+    roofline's and the measured t(k + 1) / t(1).
     """
 
     machine: str
@@ -293,10 +300,87 @@ class ProbeResult:
     best_speedup_measured: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
-def run_probe(
+def run_probe(**options: Any) -> ProbeResult:
+    """Measure this machine and compare it with the roofline; a few seconds by default.
+
+    Three steps: :func:`plan_probe` (pure: every argument checked and every size chosen before
+    anything is allocated), :func:`measure_probe` (the timings), :func:`compare_probe` (pure: the
+    roofline and the speedups from the timings). ``options`` are the keyword arguments of
+    :func:`plan_probe`; ``last_level_cache_bytes`` defaults to this machine's
+    (:func:`last_level_cache_bytes`).
+    """
+    if "last_level_cache_bytes" not in options:
+        options["last_level_cache_bytes"] = last_level_cache_bytes()
+    plan = plan_probe(**options)
+    return compare_probe(plan, measure_probe(plan))
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """What one probe run measures, decided before anything is allocated; see :func:`plan_probe`.
+
+    ``bandwidth_buffer_bytes`` is the size that :func:`measure_bandwidth` will time (the request
+    rounded down to whole rows); W is ``[d_in, d_out]`` in fp32; ``tokens`` are the T of the sweep.
+    """
+
+    alpha: float
+    k: int
+    c: float
+    seed: int
+    tokens: tuple[int, ...]
+    d_in: int
+    d_out: int
+    bandwidth_buffer_bytes: int
+    matmul_n: int
+    repeats: int
+    last_level_cache_bytes: int | None
+
+
+def _default_size(quick: bool, llc: int | None, floor_mib: int) -> int:
+    """4x the last-level cache (2x with ``quick``), at least ``floor_mib`` MiB (half that with ``quick``),
+    capped at :data:`MAX_BUFFER_BYTES` (128 MiB with ``quick``)."""
+    factor, floor = (2, floor_mib // 2) if quick else (4, floor_mib)
+    cap = _QUICK_MAX_BYTES if quick else MAX_BUFFER_BYTES
+    return min(max(factor * (llc or _FALLBACK_LLC_BYTES), floor * _MIB), cap)
+
+
+def _d_out(weight_bytes: int, d_in: int) -> int:
+    """Columns of an fp32 W[d_in, d_out] of about ``weight_bytes``: a multiple of 64, rounded up
+    unless that passes :data:`MAX_BUFFER_BYTES`; ValueError past :data:`MAX_DIM`."""
+    d_out = max(64, -(-weight_bytes // (4 * d_in * 64)) * 64)
+    if 4 * d_in * d_out > MAX_BUFFER_BYTES:
+        d_out -= 64
+    if d_out > MAX_DIM:
+        raise ValueError(
+            f"d_in is too small for weight_bytes={weight_bytes}: W[d_in={d_in}, d_out] would need d_out = "
+            f"{d_out} > {MAX_DIM} columns; raise d_in or lower weight_bytes"
+        )
+    return d_out
+
+
+def _buffer_sizes(
+    quick: bool, llc: object, d_in: int, weight_bytes: object, bandwidth_buffer_bytes: object
+) -> tuple[int | None, int, int]:
+    """The checked cache size, d_out of W, and the bandwidth buffer as it will be timed: defaults
+    from the cache size, then checked."""
+    if llc is not None:
+        llc = _checks.integer("last_level_cache_bytes", llc, 1, None)
+    if weight_bytes is None:
+        weight_bytes = _default_size(quick, llc, 64)
+    weight_bytes = _checks.integer("weight_bytes", weight_bytes, 1, MAX_BUFFER_BYTES)
+    if bandwidth_buffer_bytes is None:
+        bandwidth_buffer_bytes = _default_size(quick, llc, 128)
+    bandwidth_buffer_bytes = _checks.integer(
+        "bandwidth_buffer_bytes", bandwidth_buffer_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES
+    )
+    return llc, _d_out(weight_bytes, d_in), 4 * math.prod(_bandwidth_shape(bandwidth_buffer_bytes))
+
+
+def plan_probe(
     *,
     quick: bool = False,
     alpha: float = 0.8,
@@ -309,143 +393,191 @@ def run_probe(
     bandwidth_buffer_bytes: int | None = None,
     matmul_n: int | None = None,
     repeats: int | None = None,
-) -> ProbeResult:
-    """Measure this machine and compare it with the roofline; a few seconds by default.
+    last_level_cache_bytes: int | None = None,
+) -> ProbePlan:
+    """Check the arguments of :func:`run_probe` and choose every size; measures nothing (pure).
 
-    ``quick`` (a bool) halves the buffer sizes and the repeats. ``weight_bytes`` (default: 4x the
-    last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``) sets the size of W, whose shape
-    is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64 (down, if up would pass
-    :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to ``max_tokens`` plus k + 1.
-    ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to evaluate (see
-    :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
+    ``quick`` (a bool) halves the buffer sizes and the repeats, and caps the default buffers at 128
+    MiB (which a very large last-level cache may partly hold, so the rates are rougher).
+    ``weight_bytes`` (default: 4x the last-level cache, at least 64 MiB; 2x and 32 MiB with ``quick``)
+    sets the size of W, whose shape is ``[d_in, d_out]`` with d_out rounded up to a multiple of 64
+    (down, if up would pass :data:`MAX_BUFFER_BYTES`). T runs over the powers of two up to
+    ``max_tokens`` plus k + 1. ``alpha``, ``k`` and ``c`` choose the speculative-decoding point to
+    evaluate (see :mod:`specdec.speedup`); τ, the expected tokens per target forward, is reported as
     ``tau``. ``seed`` (an integer >= 0) seeds ``numpy.random.default_rng``.
 
-    Limits, so that no argument can allocate many gigabytes or run for minutes: ``max_tokens`` and
-    k + 1 at most :data:`MAX_TOKENS`; ``weight_bytes`` at most :data:`MAX_BUFFER_BYTES`;
-    ``bandwidth_buffer_bytes`` in [:data:`MIN_BANDWIDTH_BUFFER_BYTES`, :data:`MAX_BUFFER_BYTES`];
-    ``d_in`` and the d_out it implies at most :data:`MAX_DIM`; ``matmul_n`` at most
-    :data:`MAX_MATMUL_N`; ``repeats`` at most :data:`MAX_REPEATS`. Defaults derived from the cache
-    size are capped at these limits.
+    Limits, so that no argument can allocate many gigabytes or run for minutes (defaults derived from
+    the cache size are capped at them too): :data:`MAX_TOKENS` (``max_tokens`` and k + 1),
+    :data:`MAX_BUFFER_BYTES` and :data:`MIN_BANDWIDTH_BUFFER_BYTES` (``weight_bytes``,
+    ``bandwidth_buffer_bytes``), :data:`MAX_DIM` (``d_in`` and the d_out it implies),
+    :data:`MAX_MATMUL_N`, :data:`MAX_REPEATS`.
+
+    ``last_level_cache_bytes`` (``None``: unknown, sized as 32 MiB) sets the default buffer sizes.
 
     Raises ``ValueError`` naming the argument for a size, seed or speculative-decoding parameter that
     is not an integer (or number) in its range, before anything is measured.
     """
-    # Validate everything before spending seconds measuring (or gigabytes allocating).
     quick = _checks.flag("quick", quick)
     k = _checks.integer("k", k, 1, MAX_TOKENS - 1)  # T = k + 1 is a point of the sweep
-    tau = expected_tokens_per_step(alpha, k)
-    speedup_theorem = walltime_speedup(alpha, k, c)
-    alpha, c = float(alpha), float(c)  # both checked just above
+    walltime_speedup(alpha, k, c)  # checks alpha and c, naming them
     seed = _checks.integer("seed", seed, 0, None)
     max_tokens = _checks.integer("max_tokens", max_tokens, 1, MAX_TOKENS)
     d_in = _checks.integer("d_in", d_in, 1, MAX_DIM)
-    llc = last_level_cache_bytes()
-    llc_for_sizing = llc if llc else _FALLBACK_LLC_BYTES
-    factor = 2 if quick else 4
-    if weight_bytes is None:
-        weight_bytes = min(max(factor * llc_for_sizing, (32 if quick else 64) * _MIB), MAX_BUFFER_BYTES)
-    weight_bytes = _checks.integer("weight_bytes", weight_bytes, 1, MAX_BUFFER_BYTES)
-    if bandwidth_buffer_bytes is None:
-        bandwidth_buffer_bytes = min(max(factor * llc_for_sizing, (64 if quick else 128) * _MIB), MAX_BUFFER_BYTES)
-    bandwidth_buffer_bytes = _checks.integer(
-        "bandwidth_buffer_bytes", bandwidth_buffer_bytes, MIN_BANDWIDTH_BUFFER_BYTES, MAX_BUFFER_BYTES
+    llc, d_out, bandwidth_buffer_bytes = _buffer_sizes(
+        quick, last_level_cache_bytes, d_in, weight_bytes, bandwidth_buffer_bytes
     )
-    if matmul_n is None:
-        matmul_n = 1024 if quick else 2048
-    matmul_n = _checks.integer("matmul_n", matmul_n, 1, MAX_MATMUL_N)
-    if repeats is None:
-        repeats = 3 if quick else 5
-    repeats = _checks.integer("repeats", repeats, 1, MAX_REPEATS)
-
-    d_out = max(64, -(-weight_bytes // (4 * d_in * 64)) * 64)  # rounded up to a multiple of 64
-    if 4 * d_in * d_out > MAX_BUFFER_BYTES:
-        d_out -= 64  # rounded down instead, to stay within the limit
-    if d_out > MAX_DIM:
-        raise ValueError(
-            f"d_in is too small for weight_bytes={weight_bytes}: W[d_in={d_in}, d_out] would need d_out = "
-            f"{d_out} > {MAX_DIM} columns; raise d_in or lower weight_bytes"
-        )
-    tokens = sorted({2**i for i in range(max_tokens.bit_length()) if 2**i <= max_tokens} | {k + 1})
-
-    rng = np.random.default_rng(seed)
-    bw = measure_bandwidth(bandwidth_buffer_bytes, repeats=repeats, rng=rng)
-    peak = measure_matmul_flops(matmul_n, repeats=max(1, repeats - 2), rng=rng)
-    times = measure_matmul_curve(d_in, d_out, tokens, repeats=repeats, rng=rng)
-
-    # Any achieved rate is a lower bound on the machine's peak, so the roofline is built from the
-    # best rates observed anywhere in this run, the sweep's own points included.
-    ideal = Hardware(
-        name="unit",
-        peak_flops_per_s={"fp32": 1.0},
-        bandwidth_bytes_per_s=1.0,
-        memory_bytes=1.0,
-        source="counting only",
+    matmul_n = _checks.integer(
+        "matmul_n", (1024 if quick else 2048) if matmul_n is None else matmul_n, 1, MAX_MATMUL_N
     )
-    counts = [matmul_cost(t, d_in, d_out, ideal, dtype="fp32") for t in tokens]
-    sweep_bw = [(cnt.bytes / t, f"x@W T={cnt.tokens}") for cnt, t in zip(counts, times)]
-    sweep_fl = [(cnt.flops / t, f"x@W T={cnt.tokens}") for cnt, t in zip(counts, times)]
-    bandwidth, bandwidth_from = max(
-        [(bw["copy"], "copy"), (bw["read"], "sum"), (bw["matvec"], "matvec")] + sweep_bw
+    repeats = _checks.integer("repeats", (3 if quick else 5) if repeats is None else repeats, 1, MAX_REPEATS)
+    return ProbePlan(
+        alpha=float(alpha),
+        k=k,
+        c=float(c),
+        seed=seed,
+        tokens=tuple(sweep_tokens(max_tokens, k)),
+        d_in=d_in,
+        d_out=d_out,
+        bandwidth_buffer_bytes=bandwidth_buffer_bytes,
+        matmul_n=matmul_n,
+        repeats=repeats,
+        last_level_cache_bytes=llc,
     )
-    peak_flops, peak_from = max([(peak, f"square matmul n={matmul_n}")] + sweep_fl)
 
-    machine = Hardware(
-        name="this machine (measured)",
-        peak_flops_per_s={"fp32": peak_flops},
-        bandwidth_bytes_per_s=bandwidth,
-        memory_bytes=float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-        if hasattr(os, "sysconf")
-        else 1.0,
-        source="measured by specdec.probe",
-    )
-    predicted = [matmul_cost(t, d_in, d_out, machine, dtype="fp32") for t in tokens]
-    pred_times = tuple(p.time_s for p in predicted)
-    measured_ratios = tuple(t / times[0] for t in times)
-    predicted_ratios = tuple(t / pred_times[0] for t in pred_times)
 
-    idx = tokens.index(k + 1)
-    cv_pred, cv_meas = predicted_ratios[idx], measured_ratios[idx]
-    candidates = [(t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(tokens, measured_ratios) if t >= 2]
-    best = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
+@dataclass(frozen=True)
+class ProbeTimings:
+    """What :func:`measure_probe` measured for a :class:`ProbePlan`, and on what.
 
-    desc = f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()}"
-    return ProbeResult(
-        machine=desc,
+    Rates per second: the three streaming kernels of :func:`measure_bandwidth` and the square
+    matmul of :func:`measure_matmul_flops`; ``times_s``: seconds of ``x[T, d_in] @ W`` for each T of
+    the plan's ``tokens`` (:func:`measure_matmul_curve`).
+    """
+
+    machine: str
+    numpy_version: str
+    blas: str
+    copy_bandwidth_bytes_per_s: float
+    read_bandwidth_bytes_per_s: float
+    matvec_bandwidth_bytes_per_s: float
+    matmul_flops_per_s: float
+    times_s: tuple[float, ...]
+
+
+def measure_probe(plan: ProbePlan) -> ProbeTimings:
+    """Time the kernels that ``plan`` describes, with ``numpy.random.default_rng(plan.seed)`` inputs."""
+    rng = np.random.default_rng(plan.seed)
+    bw = measure_bandwidth(plan.bandwidth_buffer_bytes, repeats=plan.repeats, rng=rng)
+    peak = measure_matmul_flops(plan.matmul_n, repeats=max(1, plan.repeats - 2), rng=rng)
+    times = measure_matmul_curve(plan.d_in, plan.d_out, plan.tokens, repeats=plan.repeats, rng=rng)
+    return ProbeTimings(
+        machine=f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()}",
         numpy_version=np.__version__,
         blas=_blas_name(),
-        last_level_cache_bytes=llc,
-        bandwidth_buffer_bytes=4 * math.prod(_bandwidth_shape(bandwidth_buffer_bytes)),
         copy_bandwidth_bytes_per_s=bw["copy"],
         read_bandwidth_bytes_per_s=bw["read"],
         matvec_bandwidth_bytes_per_s=bw["matvec"],
-        bandwidth_bytes_per_s=bandwidth,
-        bandwidth_from=bandwidth_from,
-        matmul_n=matmul_n,
         matmul_flops_per_s=peak,
-        peak_flops_per_s=peak_flops,
-        peak_from=peak_from,
-        ridge_point=machine.ridge_point("fp32"),
-        d_in=d_in,
-        d_out=d_out,
-        weight_bytes=4 * d_in * d_out,
-        repeats=repeats,
-        tokens=tuple(tokens),
-        times_s=times,
-        measured_ratios=measured_ratios,
-        predicted_times_s=pred_times,
-        predicted_ratios=predicted_ratios,
-        predicted_bounds=tuple(p.bound for p in predicted),
-        alpha=alpha,
-        k=k,
-        c=c,
-        tau=tau,
-        speedup_theorem=speedup_theorem,
+        times_s=tuple(times),
+    )
+
+
+# FLOP and byte counts of the swept matmul, without any rate.
+_COUNTING = Hardware(
+    name="unit",
+    peak_flops_per_s={"fp32": 1.0},
+    bandwidth_bytes_per_s=1.0,
+    memory_bytes=1.0,
+    source="counting only",
+)
+
+
+def _best_rates(plan: ProbePlan, timings: ProbeTimings) -> tuple[tuple[float, str], tuple[float, str]]:
+    """The best bandwidth and the best FLOP/s seen anywhere in the run, each with where it was seen.
+
+    Any achieved rate is a lower bound on the machine's peak, so the sweep's own points count too.
+    """
+    counts = [matmul_cost(t, plan.d_in, plan.d_out, _COUNTING, dtype="fp32") for t in plan.tokens]
+    sweep = [(cnt, t, f"x@W T={cnt.tokens}") for cnt, t in zip(counts, timings.times_s)]
+    bandwidth = max(
+        [
+            (timings.copy_bandwidth_bytes_per_s, "copy"),
+            (timings.read_bandwidth_bytes_per_s, "sum"),
+            (timings.matvec_bandwidth_bytes_per_s, "matvec"),
+        ]
+        + [(cnt.bytes / t, where) for cnt, t, where in sweep]
+    )
+    flops = max(
+        [(timings.matmul_flops_per_s, f"square matmul n={plan.matmul_n}")]
+        + [(cnt.flops / t, where) for cnt, t, where in sweep]
+    )
+    return bandwidth, flops
+
+
+def _speedups(
+    plan: ProbePlan, predicted_ratios: Sequence[float], measured_ratios: Sequence[float]
+) -> dict[str, Any]:
+    """τ and the speedup at the plan's α, k, c for c_verify = 1, predicted and measured, and the best
+    k on the measured curve (``None`` without a T >= 2)."""
+    alpha, k, c = plan.alpha, plan.k, plan.c
+    i = plan.tokens.index(k + 1)
+    cv_pred, cv_meas = predicted_ratios[i], measured_ratios[i]
+    candidates = [
+        (t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(plan.tokens, measured_ratios) if t >= 2
+    ]
+    best_k, best_speedup = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
+    return dict(
+        tau=expected_tokens_per_step(alpha, k),
+        speedup_theorem=walltime_speedup(alpha, k, c),
         c_verify_predicted=cv_pred,
         speedup_predicted=walltime_speedup(alpha, k, c, cv_pred),
         c_verify_measured=cv_meas,
         speedup_measured=walltime_speedup(alpha, k, c, cv_meas),
-        best_k_measured=best[0],
-        best_speedup_measured=best[1],
+        best_k_measured=best_k,
+        best_speedup_measured=best_speedup,
+    )
+
+
+def compare_probe(plan: ProbePlan, timings: ProbeTimings) -> ProbeResult:
+    """The roofline of the best rates seen, beside the measured cost curve, and the speedups both
+    imply (pure: no measurement). ``ValueError`` if ``timings`` has not one time per token count."""
+    if len(timings.times_s) != len(plan.tokens):
+        raise ValueError(f"timings: {len(timings.times_s)} times for {len(plan.tokens)} token counts")
+    (bandwidth, bandwidth_from), (peak_flops, peak_from) = _best_rates(plan, timings)
+    machine = Hardware(
+        name="this machine (measured)",
+        peak_flops_per_s={"fp32": peak_flops},
+        bandwidth_bytes_per_s=bandwidth,
+        memory_bytes=1.0,  # capacity plays no part in matmul_cost
+        source="measured by specdec.probe",
+    )
+    predicted = [matmul_cost(t, plan.d_in, plan.d_out, machine, dtype="fp32") for t in plan.tokens]
+    pred_times = tuple(p.time_s for p in predicted)
+    measured_ratios = tuple(t / timings.times_s[0] for t in timings.times_s)
+    predicted_ratios = tuple(t / pred_times[0] for t in pred_times)
+    return ProbeResult(
+        **{f.name: getattr(timings, f.name) for f in dataclasses.fields(ProbeTimings)},
+        last_level_cache_bytes=plan.last_level_cache_bytes,
+        bandwidth_buffer_bytes=plan.bandwidth_buffer_bytes,
+        bandwidth_bytes_per_s=bandwidth,
+        bandwidth_from=bandwidth_from,
+        matmul_n=plan.matmul_n,
+        peak_flops_per_s=peak_flops,
+        peak_from=peak_from,
+        ridge_point=machine.ridge_point("fp32"),
+        d_in=plan.d_in,
+        d_out=plan.d_out,
+        weight_bytes=4 * plan.d_in * plan.d_out,
+        repeats=plan.repeats,
+        tokens=plan.tokens,
+        measured_ratios=measured_ratios,
+        predicted_times_s=pred_times,
+        predicted_ratios=predicted_ratios,
+        predicted_bounds=tuple(p.bound for p in predicted),
+        alpha=plan.alpha,
+        k=plan.k,
+        c=plan.c,
+        **_speedups(plan, predicted_ratios, measured_ratios),
     )
 
 
@@ -462,7 +594,8 @@ def format_probe(r: ProbeResult) -> str:
         f"  numpy              {r.numpy_version} (BLAS: {r.blas})",
         f"  last-level cache   {llc}",
         f"  streaming kernels  copy {r.copy_bandwidth_bytes_per_s / 1e9:.1f} GB/s, sum "
-        f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, matvec {r.matvec_bandwidth_bytes_per_s / 1e9:.1f} GB/s "
+        f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, "
+        f"matvec {r.matvec_bandwidth_bytes_per_s / 1e9:.1f} GB/s "
         f"(buffer {_mib(r.bandwidth_buffer_bytes)})",
         f"  square matmul      {r.matmul_flops_per_s / 1e9:.1f} GFLOP/s (fp32, n = {r.matmul_n})",
         f"  roofline peaks     {r.bandwidth_bytes_per_s / 1e9:.1f} GB/s (from {r.bandwidth_from}), "

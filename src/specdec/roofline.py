@@ -10,7 +10,8 @@ memory-bound, above it compute-bound.
 
 This module counts FLOPs and bytes for one forward of a decoder-only transformer (a
 :class:`ModelShape`) over ``new_tokens`` positions of ``batch`` sequences, each with ``context`` cached
-positions, and evaluates the roofline on a :class:`Hardware` preset. Everything is plain Python
+positions, and evaluates the roofline on a :class:`Hardware` preset. The presets, :data:`HARDWARE` and
+:data:`MODELS`, are records of ``data/presets.toml`` (see :func:`load_presets`). Everything is plain Python
 (the standard library and the pure-Python ``specdec._checks``), so ``bench/gpu_verify_cost.py`` can
 import it on a machine without NumPy.
 
@@ -21,9 +22,15 @@ so a 4-bit weight costs 0.5 bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
+import string
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -40,13 +47,18 @@ __all__ = [
     "MatmulCost",
     "HARDWARE",
     "MODELS",
+    "load_presets",
     "get_hardware",
+    "half_precision_dtype",
     "get_model",
     "forward_cost",
     "matmul_cost",
     "verification_cost_ratio",
     "compute_bound_batch",
     "compute_bound_k",
+    "RooflineReport",
+    "roofline_report",
+    "sweep_tokens",
 ]
 
 #: Bytes per element of each supported dtype. Sub-byte types stay fractional (int4 = 0.5 bytes).
@@ -138,8 +150,7 @@ class Hardware:
         if compute_dtype not in self.peak_flops_per_s:
             have = ", ".join(self.peak_flops_per_s)
             raise ValueError(
-                f"compute_dtype: {self.name!r} has no verified peak for {compute_dtype!r} "
-                f"(verified: {have})"
+                f"compute_dtype: {self.name!r} has no verified peak for {compute_dtype!r} (verified: {have})"
             )
         return self.peak_flops_per_s[compute_dtype]
 
@@ -149,115 +160,7 @@ class Hardware:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for JSON)."""
-        return {
-            "name": self.name,
-            "peak_flops_per_s": dict(self.peak_flops_per_s),
-            "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
-            "memory_bytes": self.memory_bytes,
-            "source": self.source,
-        }
-
-
-_GB = 1e9
-_GIB = 2.0**30
-_T = 1e12
-
-#: Accelerator presets. Only figures marked verified in the project's fact sheet are used; a dtype
-#: whose dense peak is not documented is simply absent.
-HARDWARE: Mapping[str, Hardware] = MappingProxyType(
-    {
-        "a100-sxm-80gb": Hardware(
-            name="a100-sxm-80gb",
-            peak_flops_per_s={"bf16": 312 * _T, "fp16": 312 * _T, "fp32": 19.5 * _T},
-            bandwidth_bytes_per_s=2039 * _GB,
-            memory_bytes=80 * _GB,
-            source=(
-                "NVIDIA A100 Tensor Core GPU datasheet, column 'A100 80GB SXM': rows 'BFLOAT16 Tensor "
-                "Core 312 TFLOPS / 624 TFLOPS*' and 'FP16 Tensor Core 312 TFLOPS / 624 TFLOPS*' ('* With "
-                "sparsity', so 312 dense); FP32 19.5 TFLOPS; 80 GB HBM2e; memory bandwidth 2,039 GB/s"
-            ),
-        ),
-        "h100-sxm": Hardware(
-            name="h100-sxm",
-            peak_flops_per_s={
-                "bf16": 989.4 * _T,
-                "fp16": 989.4 * _T,
-                "fp8": 3958 * _T / 2,
-                "fp32": 67 * _T,
-            },
-            bandwidth_bytes_per_s=3.35 * _T,
-            memory_bytes=80 * _GB,
-            source=(
-                "NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1: 'Peak BF16 Tensor Core "
-                "989.4 TFLOPS' (dense; Table 3 gives the same 989.4 for BF16 with FP32 accumulate). "
-                "fp16 uses the same 989.4: the NVIDIA H100 product page, H100 SXM column, prints "
-                "'BFLOAT16 Tensor Core* 1,979 teraFLOPS' and 'FP16 Tensor Core* 1,979 teraFLOPS' "
-                "alike ('* With sparsity'). Product page also: 'FP8 Tensor Core* 3,958 teraFLOPS' "
-                "(halved here for dense), 'FP32 67 teraFLOPS', 'GPU Memory 80GB', 'GPU Memory "
-                "Bandwidth 3.35TB/s'"
-            ),
-        ),
-        "h200": Hardware(
-            name="h200",
-            peak_flops_per_s={
-                "bf16": 1979 * _T / 2,
-                "fp16": 1979 * _T / 2,
-                "fp8": 3958 * _T / 2,
-                "fp32": 67 * _T,
-            },
-            bandwidth_bytes_per_s=4.8 * _T,
-            memory_bytes=141 * _GB,
-            source=(
-                "NVIDIA H200 product page, H200 SXM column: 'BFLOAT16 Tensor Core* 1,979 teraFLOPS', "
-                "'FP16 Tensor Core* 1,979 teraFLOPS', FP8 Tensor Core* 3,958 teraFLOPS (asterisked "
-                "= with sparsity, halved here for dense; the JAX scaling book lists H200 bf16 9.9e14), "
-                "FP32 67 teraFLOPS, 'GPU Memory 141GB', 'GPU Memory Bandwidth 4.8TB/s'"
-            ),
-        ),
-        "rtx-3090": Hardware(
-            name="rtx-3090",
-            peak_flops_per_s={"fp16": 142 * _T, "fp32": 35.6 * _T},
-            bandwidth_bytes_per_s=936.2 * _GB,
-            memory_bytes=24 * _GB,
-            source=(
-                "NVIDIA GA102 whitepaper figures as reproduced by several agreeing secondary spec "
-                "tables: 'Peak FP16 Tensor TFLOPS with FP16 Accumulate = 142/284' (dense/sparse), FP32 "
-                "35.6 TFLOPS, 24 GB GDDR6X, 936.2 GB/s. The BF16/FP16 rate with FP32 accumulate "
-                "(reported as 71 TFLOPS by a single source) is unconfirmed and left out, so there is "
-                "no bf16 entry"
-            ),
-        ),
-        "tpu-v4": Hardware(
-            name="tpu-v4",
-            peak_flops_per_s={"bf16": 275 * _T, "int8": 275 * _T},
-            bandwidth_bytes_per_s=1200 * _GB,
-            memory_bytes=32 * _GIB,
-            source=(
-                "Google Cloud TPU v4 documentation (cloud.google.com/tpu/docs/v4), 'System "
-                "architecture' table: 'Peak compute per chip 275 teraflops (bf16 or int8)', 'HBM2 "
-                "capacity and bandwidth 32 GiB, 1200 GBps'. Leviathan et al. 2023 (Table 2, §4.1) "
-                "measured on a single TPU-v4"
-            ),
-        ),
-    }
-)
-
-
-def _preset(kind: str, table: Mapping[str, Any], cls: type, name: object) -> Any:
-    """``table[name]``, an instance of ``cls`` passing through, or ValueError listing the valid names."""
-    if isinstance(name, cls):
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} must be a preset name or a {cls.__name__}, got {_checks.show(name)}")
-    try:
-        return table[name]
-    except KeyError:
-        raise ValueError(f"{kind}: unknown preset {name!r}; valid: {', '.join(table)}") from None
-
-
-def get_hardware(name: str | Hardware) -> Hardware:
-    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
-    return _preset("hardware", HARDWARE, Hardware, name)
+        return _checks.to_dict(self)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,7 +212,9 @@ class ModelShape:
             object.__setattr__(self, f, _checks.flag(f, getattr(self, f)))
         object.__setattr__(self, "source", _checks.text("source", self.source))
         if self.published_params is not None:
-            object.__setattr__(self, "published_params", _checks.positive("published_params", self.published_params))
+            object.__setattr__(
+                self, "published_params", _checks.positive("published_params", self.published_params)
+            )
 
     # -- parameter counts ----------------------------------------------------------------------
 
@@ -353,66 +258,169 @@ class ModelShape:
         return 2.0 * self.n_layers * self.n_kv_heads * self.head_dim * DTYPE_BYTES[kv_dtype]
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["n_params"] = self.n_params
-        return out
+        """Plain-dict form (for JSON), with the derived ``n_params``."""
+        return _checks.to_dict(self, n_params=self.n_params)
 
 
-def _llama2(size: str, *, n_layers: int, d_model: int, n_heads: int, n_kv_heads: int, d_ffn: int,
-            published_params: float, note: str = "") -> ModelShape:
-    """A Llama 2 preset; its source quotes the config.json values it was built from (no second copy)."""
-    gqa = " (grouped-query attention)" if n_kv_heads < n_heads else ""
-    return ModelShape(
-        name=f"llama-2-{size}", n_layers=n_layers, d_model=d_model, n_heads=n_heads, n_kv_heads=n_kv_heads,
-        head_dim=d_model // n_heads, d_ffn=d_ffn, vocab_size=32000, tied_embeddings=False, gated_ffn=True,
-        published_params=published_params,
-        source=(
-            "Llama 2: Touvron et al., 'Llama 2: Open Foundation and Fine-Tuned Chat Models', arXiv "
-            f"2307.09288 (July 2023). Shape from the config.json of meta-llama/Llama-2-{size}-hf: "
-            f"hidden_size {d_model}, intermediate_size {d_ffn}, num_attention_heads {n_heads}, "
-            f"num_key_value_heads {n_kv_heads}{gqa}, num_hidden_layers {n_layers}, vocab_size 32000, "
-            "tie_word_embeddings false. Modelled with a gated three-matrix (SwiGLU-style) MLP, two norm "
-            "weight vectors per layer plus a final one, and no biases; with these the derived parameter "
-            f"count matches the published size, taken as {published_params / 1e9:.3g}B parameters{note}"
-        ),
-    )
+# ----------------------------------------------------------------------------------------------
+# presets: one record each in data/presets.toml
+# ----------------------------------------------------------------------------------------------
 
-
-#: Model-shape presets. The Llama 2 rows are published shapes; ``grammar-tutor`` is an assumption.
-MODELS: Mapping[str, ModelShape] = MappingProxyType(
+#: Each unit-suffixed figure of a ``[[hardware]]`` record: the field it sets and its unit.
+_HARDWARE_UNITS: Mapping[str, tuple[str, float]] = MappingProxyType(
     {
-        "llama-2-7b": _llama2(
-            "7b", n_layers=32, d_model=4096, n_heads=32, n_kv_heads=32, d_ffn=11008, published_params=6.74e9,
-            note=". Vicuna-7B v1.3, the Spec-Bench target, is assumed to share this shape",
-        ),
-        "llama-2-13b": _llama2(
-            "13b", n_layers=40, d_model=5120, n_heads=40, n_kv_heads=40, d_ffn=13824, published_params=13.0e9,
-        ),
-        "llama-2-70b": _llama2(
-            "70b", n_layers=80, d_model=8192, n_heads=64, n_kv_heads=8, d_ffn=28672, published_params=69.0e9,
-        ),
-        "grammar-tutor": ModelShape(
-            name="grammar-tutor",
-            n_layers=12,
-            d_model=512,
-            n_heads=8,
-            n_kv_heads=8,
-            head_dim=64,
-            d_ffn=2048,
-            vocab_size=32000,
-            tied_embeddings=True,
-            gated_ffn=False,
-            published_params=None,
-            source=(
-                "ASSUMPTION, not a published or measured shape: the lab brief's grammar tutor is taken to "
-                "be a small decoder-only transformer of T5-small scale (Leviathan et al. 2023, Table 2 "
-                "(§4.1), list T5-small at 77M parameters): 12 layers, d_model 512, 8 heads of 64, plain "
-                "(non-gated) MLP of 2048, vocabulary 32000, tied embeddings, about 54M parameters. The "
-                "lab brief states it decodes at about 3 ms per token on a CPU"
-            ),
-        ),
+        "bandwidth_gb_per_s": ("bandwidth_bytes_per_s", 1e9),
+        "bandwidth_tb_per_s": ("bandwidth_bytes_per_s", 1e12),
+        "memory_gb": ("memory_bytes", 1e9),
+        "memory_gib": ("memory_bytes", 2.0**30),
     }
 )
+_HARDWARE_KEYS = frozenset({"name", "source", "peak_tflops", "printed_with_sparsity", *_HARDWARE_UNITS})
+_SHAPE_FIELDS = frozenset(f.name for f in dataclasses.fields(ModelShape))
+
+
+def _only(record: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    extra = sorted(set(record) - allowed)
+    if extra:
+        raise ValueError(f"unknown field(s) {', '.join(extra)}; valid: {', '.join(sorted(allowed))}")
+
+
+def _hardware_record(record: Mapping[str, Any]) -> Hardware:
+    """A ``[[hardware]]`` record (figures as printed, units in the key names) as a :class:`Hardware`."""
+    _only(record, _HARDWARE_KEYS)
+    fields: dict[str, Any] = {"name": record.get("name"), "source": record.get("source")}
+    for key, (name, unit) in _HARDWARE_UNITS.items():
+        if key in record:
+            if name in fields:
+                raise ValueError(f"{name} is given twice, in two units")
+            fields[name] = _checks.positive(key, record[key]) * unit
+    printed, sparse = record.get("peak_tflops"), record.get("printed_with_sparsity", [])
+    if not isinstance(printed, Mapping) or not isinstance(sparse, list) or not set(sparse) <= set(printed):
+        raise ValueError(
+            "peak_tflops must be a table {dtype = TFLOP/s}; printed_with_sparsity a list of its dtypes"
+        )
+    # A peak printed "with sparsity" (2:4 structured) is twice the dense peak.
+    fields["peak_flops_per_s"] = {
+        dt: _checks.positive(f"peak_tflops.{dt}", tflops) * 1e12 / (2 if dt in sparse else 1)
+        for dt, tflops in printed.items()
+    }
+    return Hardware(**fields)
+
+
+def _model_record(record: Mapping[str, Any], families: Mapping[str, Any]) -> ModelShape:
+    """A ``[[model]]`` record as a :class:`ModelShape`: its family's fields are defaults, and the
+    family's source is a template that quotes the record's own numbers (written once, in the record)."""
+    fields = dict(record)
+    family = fields.pop("family", None)
+    if family is not None:
+        if family not in families:
+            raise ValueError(f"family: unknown family {family!r}; valid: {', '.join(families)}")
+        fields = {**families[family], **fields}
+    note = fields.pop("note", None)
+    template = str(fields.get("source", "")) if family is not None else ""
+    quoted = frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+    _only(fields, _SHAPE_FIELDS | quoted)
+    if "head_dim" not in fields and "d_model" in fields and "n_heads" in fields:
+        fields["head_dim"] = fields["d_model"] // fields["n_heads"]
+    if family is not None:
+        published = fields.get("published_params")
+        fields["source"] = template.format(
+            **fields,
+            gqa=" (grouped-query attention)"
+            if fields.get("n_kv_heads", 0) < fields.get("n_heads", 0)
+            else "",
+            published_billions=published / 1e9 if published is not None else None,
+        )
+    if note is not None:
+        fields["source"] = f"{fields.get('source', '')}. {note}"
+    return ModelShape(**{key: value for key, value in fields.items() if key in _SHAPE_FIELDS})
+
+
+def _records(data: Mapping[str, Any], kind: str, build: Any, label: str) -> Mapping[str, Any]:
+    """The ``[[kind]]`` records of ``data`` built with ``build``, keyed by name in file order."""
+    out: dict[str, Any] = {}
+    for i, record in enumerate(data.get(kind, []), start=1):
+        where = f"{label}: {kind} {record.get('name', f'#{i}')!r}" if isinstance(record, dict) else label
+        try:
+            if not isinstance(record, dict):
+                raise ValueError(f"[[{kind}]] #{i} must be a table")
+            preset = build(record)
+        except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        if preset.name in out:
+            raise ValueError(f"{where}: a second preset with this name")
+        out[preset.name] = preset
+    return MappingProxyType(out)
+
+
+def load_presets(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[Mapping[str, Hardware], Mapping[str, ModelShape]]:
+    """The hardware and model presets of a TOML file: ``(hardware, models)``, read-only mappings from
+    name to :class:`Hardware` and :class:`ModelShape`, in file order.
+
+    ``path`` defaults to the package's ``data/presets.toml``, which gives :data:`HARDWARE` and
+    :data:`MODELS`; its header describes the records. ``ValueError`` names the file, the preset and
+    the field for anything it cannot read (bad TOML, an unknown field, a missing or invalid figure).
+    """
+    if path is None:
+        label, text = (
+            "presets.toml",
+            resources.files("specdec").joinpath("data/presets.toml").read_text("utf-8"),
+        )
+    elif isinstance(path, (str, os.PathLike)):
+        label, text = os.fspath(path), Path(path).read_text(encoding="utf-8")
+    else:
+        raise TypeError(f"path must be a path to a TOML file, got {_checks.show(path)}")
+    try:
+        data = tomllib.loads(text)
+        _only(data, frozenset({"hardware", "model", "family"}))
+    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise ValueError(f"{label}: {exc}") from exc
+    families = data.get("family", {})
+    hardware = _records(data, "hardware", _hardware_record, label)
+    models = _records(data, "model", lambda record: _model_record(record, families), label)
+    return hardware, models
+
+
+_PRESETS = load_presets()
+
+#: Accelerator presets (``data/presets.toml``). Only figures marked verified in the project's fact
+#: sheet are used; a dtype whose dense peak is not documented is simply absent.
+HARDWARE: Mapping[str, Hardware] = _PRESETS[0]
+
+#: Model-shape presets (``data/presets.toml``). The Llama 2 rows are published shapes;
+#: ``grammar-tutor`` is an assumption.
+MODELS: Mapping[str, ModelShape] = _PRESETS[1]
+
+
+def _preset(kind: str, table: Mapping[str, Any], cls: type, name: object) -> Any:
+    """``table[name]``, an instance of ``cls`` passing through, or ValueError listing the valid names."""
+    if isinstance(name, cls):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a preset name or a {cls.__name__}, got {_checks.show(name)}")
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"{kind}: unknown preset {name!r}; valid: {', '.join(table)}") from None
+
+
+def get_hardware(name: str | Hardware) -> Hardware:
+    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
+    return _preset("hardware", HARDWARE, Hardware, name)
+
+
+def half_precision_dtype(hardware: str | Hardware) -> str:
+    """The 16-bit dtype to run ``hardware`` in: ``"bf16"`` where its bf16 peak is verified, else
+    ``"fp16"`` (the RTX 3090 preset has only fp16). ``ValueError`` if it has neither."""
+    hw = get_hardware(hardware)
+    for dtype in ("bf16", "fp16"):
+        if dtype in hw.peak_flops_per_s:
+            return dtype
+    raise ValueError(
+        f"hardware: {hw.name!r} has no verified 16-bit peak (verified: {', '.join(hw.peak_flops_per_s)})"
+    )
 
 
 def get_model(name: str | ModelShape) -> ModelShape:
@@ -472,6 +480,31 @@ class ForwardCost:
     Units: ``flops*`` in FLOPs, ``bytes*`` in bytes, intensities and ``ridge_point`` in FLOP/byte,
     ``*_time_s`` in seconds, ``tokens_per_s`` in token positions per second. ``time_s`` is a lower
     bound: max(FLOPs / peak, bytes / bandwidth) after the efficiency factors.
+
+    FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
+    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
+    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
+    ``context + i`` earlier positions and itself).
+
+    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
+    share an input, is one matmul kernel and everything else is fused into those kernels:
+
+    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
+      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
+      row, so it costs one row per position (at most the whole table), not its size; a tied table is
+      streamed once, for the output head, and that one read also serves the input rows.
+    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
+      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
+    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
+      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
+      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
+      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
+      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
+      attention's own reads of Q and of the new K and V, and its write of the output that the output
+      projection reads, are not counted beyond the matmul traffic above.
+
+    ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
+    compares it with one device's capacity. Nothing is sharded.
     """
 
     model: str
@@ -501,7 +534,8 @@ class ForwardCost:
     fits_in_memory: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
 def _default_compute_dtype(weight_dtype: str) -> str:
@@ -524,37 +558,13 @@ def forward_cost(
     """Roofline cost of one forward over ``new_tokens`` positions for each of ``batch`` sequences.
 
     ``new_tokens = 1`` is a plain decode step; ``new_tokens = k + 1`` is the target forward that
-    verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache.
-
-    FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
-    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
-    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
-    ``context + i`` earlier positions and itself).
-
-    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
-    share an input, is one matmul kernel and everything else is fused into those kernels:
-
-    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
-      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
-      row, so it costs one row per position (at most the whole table), not its size; a tied table is
-      streamed once, for the output head, and that one read also serves the input rows.
-    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
-      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
-    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
-      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
-      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
-      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
-      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
-      attention's own reads of Q and of the new K and V, and its write of the output that the output
-      projection reads, are not counted beyond the matmul traffic above.
+    verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache. What
+    the FLOPs, bytes and memory count, item by item, is listed under :class:`ForwardCost`.
 
     ``weight_dtype`` sets the bytes per weight; ``compute_dtype`` (default: the weight dtype, or bf16
     for int8/int4 weight-only quantisation) picks the hardware peak and the activation size;
     ``kv_dtype`` defaults to the compute dtype. ``flops_efficiency`` and ``bandwidth_efficiency``
     (fractions in (0, 1]) scale the peaks to what a real kernel achieves.
-
-    ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
-    compares it with one device's capacity. Nothing is sharded.
 
     Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a
     verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer in [1,
@@ -571,34 +581,13 @@ def forward_cost(
     kdt = _dtype("kv_dtype", kv_dtype if kv_dtype is not None else cdt)
     hw.peak(cdt)  # an unverified compute dtype is reported before the efficiencies are checked
 
-    w_bytes, a_bytes = DTYPE_BYTES[wdt], DTYPE_BYTES[cdt]
-    positions = B * T
-    d, q_dim = m.d_model, m.n_heads * m.head_dim
-
-    # FLOPs
-    flops_matmul = 2.0 * positions * m.matmul_params
-    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
-    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
-    flops = flops_matmul + flops_attention
-
-    # Bytes
-    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
-    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
-    kv_per_token = m.kv_cache_bytes_per_token(kdt)
-    bytes_kv_read = B * C * kv_per_token
-    bytes_kv_write = positions * kv_per_token
-    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
-    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
-    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
-    bytes_activations = positions * act_per_position * a_bytes
-    total_bytes = bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations
-
-    roof = _roofline(flops, total_bytes, hw, cdt, flops_efficiency, bandwidth_efficiency)
-    tokens_per_s = positions / roof["time_s"]
+    counts = _forward_counts(m, B, T, C, DTYPE_BYTES[wdt], DTYPE_BYTES[cdt], m.kv_cache_bytes_per_token(kdt))
+    roof = _roofline(counts["flops"], counts["bytes"], hw, cdt, flops_efficiency, bandwidth_efficiency)
+    tokens_per_s = B * T / roof["time_s"]
     if not math.isfinite(tokens_per_s):
-        raise ValueError(f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)")
-    weights_stored = m.matmul_params + m.input_embedding_params
-    memory_required = weights_stored * w_bytes + m.norm_params * a_bytes + B * (C + T) * kv_per_token
+        raise ValueError(
+            f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)"
+        )
     return ForwardCost(
         model=m.name,
         hardware=hw.name,
@@ -608,19 +597,49 @@ def forward_cost(
         weight_dtype=wdt,
         kv_dtype=kdt,
         compute_dtype=cdt,
-        flops_matmul=flops_matmul,
-        flops_attention=flops_attention,
-        flops=flops,
-        bytes_weights=bytes_weights,
-        bytes_kv_read=bytes_kv_read,
-        bytes_kv_write=bytes_kv_write,
-        bytes_activations=bytes_activations,
-        bytes=total_bytes,
         tokens_per_s=tokens_per_s,
-        memory_required_bytes=memory_required,
-        fits_in_memory=memory_required <= hw.memory_bytes,
+        fits_in_memory=counts["memory_required_bytes"] <= hw.memory_bytes,
+        **counts,
         **roof,
     )
+
+
+def _forward_counts(
+    m: ModelShape, B: int, T: int, C: int, w_bytes: float, a_bytes: float, kv_per_token: float
+) -> dict[str, float]:
+    """The FLOP, byte and memory counts of :func:`forward_cost` (:class:`ForwardCost` lists what is
+    counted), for ``B`` sequences of ``T`` new positions after ``C`` cached ones, with weights of
+    ``w_bytes``, activations of ``a_bytes`` and ``kv_per_token`` bytes of K and V per position."""
+    positions = B * T
+    d, q_dim = m.d_model, m.n_heads * m.head_dim
+
+    # FLOPs
+    flops_matmul = 2.0 * positions * m.matmul_params
+    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
+    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
+
+    # Bytes
+    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
+    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
+    bytes_kv_read = B * C * kv_per_token
+    bytes_kv_write = positions * kv_per_token
+    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
+    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
+    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
+    bytes_activations = positions * act_per_position * a_bytes
+    return {
+        "flops_matmul": flops_matmul,
+        "flops_attention": flops_attention,
+        "flops": flops_matmul + flops_attention,
+        "bytes_weights": bytes_weights,
+        "bytes_kv_read": bytes_kv_read,
+        "bytes_kv_write": bytes_kv_write,
+        "bytes_activations": bytes_activations,
+        "bytes": bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations,
+        "memory_required_bytes": (m.matmul_params + m.input_embedding_params) * w_bytes
+        + m.norm_params * a_bytes
+        + B * (C + T) * kv_per_token,
+    }
 
 
 @dataclass(frozen=True)
@@ -641,7 +660,8 @@ class MatmulCost:
     bound: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
 
 
 def matmul_cost(
@@ -691,9 +711,10 @@ def verification_cost_ratio(model: str | ModelShape, hardware: str | Hardware, k
     kk = _count("k", k, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:
         raise ValueError("new_tokens: set by verification_cost_ratio (k + 1 and 1); do not pass it")
-    return forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s / forward_cost(
-        model, hardware, new_tokens=1, **kw
-    ).time_s
+    return (
+        forward_cost(model, hardware, new_tokens=kk + 1, **kw).time_s
+        / forward_cost(model, hardware, new_tokens=1, **kw).time_s
+    )
 
 
 def _first_true(predicate: Any, lo: int, hi: int) -> int | None:
@@ -754,3 +775,71 @@ def compute_bound_k(
     return _first_true(
         lambda k: forward_cost(model, hardware, new_tokens=k + 1, **kw).bound == "compute", 1, km
     )
+
+
+@dataclass(frozen=True)
+class RooflineReport:
+    """What ``python -m specdec roofline`` reports; see :func:`roofline_report`.
+
+    ``cost``: the forward asked for. ``c_verify``: t(new_tokens) / t(1), ``None`` for a one-position
+    forward. ``compute_bound_batch`` and ``compute_bound_k``: the crossovers (``None``: never, up to
+    ``max_batch`` / ``k_max``). ``decode_intensity_limit``: the decode intensity, in FLOP/byte, at
+    ``max_batch``, where it levels off when the KV cache keeps decode memory-bound.
+    """
+
+    cost: ForwardCost
+    hardware: Hardware
+    c_verify: float | None
+    compute_bound_batch: int | None
+    compute_bound_k: int | None
+    decode_intensity_limit: float
+    max_batch: int
+    k_max: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (for JSON)."""
+        return {
+            "forward_cost": self.cost.to_dict(),
+            "hardware": self.hardware.to_dict(),
+            "verification_cost_ratio": self.c_verify,
+            "compute_bound_batch": self.compute_bound_batch,
+            "compute_bound_k": self.compute_bound_k,
+            "decode_intensity_limit": self.decode_intensity_limit,
+        }
+
+
+def roofline_report(
+    model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1, **kw: Any
+) -> RooflineReport:
+    """One forward (:func:`forward_cost`, ``new_tokens`` positions and ``kw``), its verification cost
+    ratio, and where decode (over the batch) and verification (over k) turn compute-bound.
+
+    ``kw`` takes the other arguments of :func:`forward_cost`; ``weight_dtype`` defaults to
+    :func:`half_precision_dtype` of the hardware, so every preset works with the defaults.
+    """
+    hw = get_hardware(hardware)
+    kw.setdefault("weight_dtype", half_precision_dtype(hw))
+    cost = forward_cost(model, hw, new_tokens=new_tokens, **kw)
+    c_verify = verification_cost_ratio(model, hw, cost.new_tokens - 1, **kw) if cost.new_tokens > 1 else None
+    per_sequence = {key: value for key, value in kw.items() if key != "batch"}
+    max_batch, k_max = COMPUTE_BOUND_MAX_BATCH, COMPUTE_BOUND_K_MAX
+    return RooflineReport(
+        cost=cost,
+        hardware=hw,
+        c_verify=c_verify,
+        compute_bound_batch=compute_bound_batch(model, hw, max_batch=max_batch, **per_sequence),
+        compute_bound_k=compute_bound_k(model, hw, k_max=k_max, **kw),
+        decode_intensity_limit=forward_cost(model, hw, batch=max_batch, **per_sequence).arithmetic_intensity,
+        max_batch=max_batch,
+        k_max=k_max,
+    )
+
+
+def sweep_tokens(max_tokens: int, k: int) -> list[int]:
+    """The token counts T of a verification-cost sweep: powers of two up to ``max_tokens``, plus k + 1.
+
+    Shared by :mod:`specdec.probe` and ``bench/gpu_verify_cost.py``; both arguments are integers >= 1.
+    """
+    max_tokens = _count("max_tokens", max_tokens, 1)
+    k = _count("k", k, 1, MAX_COUNT - 1)
+    return sorted({2**i for i in range(max_tokens.bit_length())} | {k + 1})

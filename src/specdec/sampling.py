@@ -38,10 +38,10 @@ the result record stay as they are.
 
 All randomness comes from the ``numpy.random.Generator`` passed in; the global RNG is never touched.
 Bad input raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value, naming the argument
-and the rule it broke (checks in the private module ``specdec._arrays``). Nothing is renormalised, clipped or guessed:
-a row must already be a distribution (non-negative, finite, summing to 1 within ``ROW_SUM_TOL``). The
-only renormalisations are the ones that *define* an operation: norm(max(0, p_T − p_D)) and
-temperature / top-p (Leviathan section 2.2).
+and the rule it broke (checks in the private module ``specdec._arrays``). Nothing is renormalised,
+clipped or guessed: a row must already be a distribution (non-negative, finite, summing to 1 within
+``ROW_SUM_TOL``). The only renormalisations are the ones that *define* an operation:
+norm(max(0, p_T − p_D)) and temperature / top-p (Leviathan section 2.2).
 """
 
 from __future__ import annotations
@@ -136,20 +136,21 @@ def residual(p_target, p_draft):
 
 
 _TOP_P_TOL = 1e-12
-"""Top-p: a cumulative mass of at least ``top_p - _TOP_P_TOL`` counts as reaching ``top_p`` (summation rounding)."""
+"""Top-p: a cumulative mass of at least ``top_p - _TOP_P_TOL`` counts as reaching ``top_p``
+(summation rounding)."""
 
 
 def standardize(p, temperature: float = 1.0, top_p: float = 1.0):
     """Temperature then top-p (nucleus) applied to distributions, row-wise (Leviathan section 2.2).
 
-    ``p`` (..., V), each row a distribution. ``temperature`` 0 gives the one-hot argmax (first index
-    on ties); otherwise p raised to the power 1/temperature, renormalised (computed in log space). A positive temperature so
-    small that 1/temperature overflows gives the argmax row too (spread evenly over tied maxima), never NaN.
-    ``top_p`` keeps the smallest set of most probable tokens whose mass reaches ``top_p`` (stable order on
-    ties) and renormalises; a cumulative mass within 1e-12 below ``top_p`` counts as reaching it, so rounding
-    in the sum (0.7 + 0.2 = 0.8999999999999999) does not keep an extra token. At least one token is kept.
-    Always returns a new array, never ``p`` itself (also at temperature 1 and top_p 1, where it is a copy).
-    Speculative sampling applies this to *both* p_T and p_D before the acceptance test.
+    ``p`` (..., V), each row a distribution. ``temperature`` 0 gives the one-hot argmax (first index on ties);
+    otherwise p raised to the power 1/temperature, renormalised (computed in log space). A positive
+    temperature so small that 1/temperature overflows gives the argmax row too (spread evenly over tied
+    maxima), never NaN. ``top_p`` keeps the smallest set of most probable tokens whose mass reaches ``top_p``
+    (stable order on ties) and renormalises; a cumulative mass within 1e-12 below ``top_p`` counts as reaching
+    it, so rounding in the sum (0.7 + 0.2 = 0.8999999999999999) does not keep an extra token. At least one
+    token is kept. Always returns a new array, never ``p`` itself (also at temperature 1 and top_p 1, where it
+    is a copy). Speculative sampling applies this to *both* p_T and p_D before the acceptance test.
     """
     temperature, top_p = _check_sampling(temperature, top_p)
     p = _arrays.distribution("p", p, max(np.ndim(p), 1))
@@ -385,7 +386,9 @@ class ModelDrafter(Drafter):
 
     def __init__(self, model: Model, *, temperature: float = 1.0, top_p: float = 1.0, name: str = "draft"):
         if not callable(model):
-            raise TypeError(f"model must be callable, (L,) tokens -> (L, V) probabilities, got {type(model).__name__}")
+            raise TypeError(
+                f"model must be callable, (L,) tokens -> (L, V) probabilities, got {type(model).__name__}"
+            )
         self.model = model
         self.temperature, self.top_p = _check_sampling(temperature, top_p)
         self.name = name
@@ -461,7 +464,8 @@ def _as_drafter(drafter: object, temperature: float, top_p: float) -> Drafter:
         return ModelDrafter(drafter, temperature=temperature, top_p=top_p, name="drafter")
     raise TypeError(
         "drafter must be a drafter (an object with a propose(context, k, rng) method, such as "
-        f"PromptLookup) or a model callable, (L,) tokens -> (L, V) probabilities; got {type(drafter).__name__}"
+        "PromptLookup) or a model callable, (L,) tokens -> (L, V) probabilities; "
+        f"got {type(drafter).__name__}"
     )
 
 
@@ -499,7 +503,9 @@ class SpeculativeResult(DecodeResult):
     drafted_per_step: list | None = field(default=None)
 
     def _drafted(self) -> list:
-        return [self.k] * len(self.accepted_per_step) if self.drafted_per_step is None else self.drafted_per_step
+        return (
+            [self.k] * len(self.accepted_per_step) if self.drafted_per_step is None else self.drafted_per_step
+        )
 
     @property
     def tokens_per_target_call(self) -> float:
@@ -543,8 +549,10 @@ def _check_prompt_range(prompt: np.ndarray, V: int | None) -> None:
 def _check_loop(target: object, prompt: object, max_new_tokens: object, rng: object, temperature, top_p):
     """The arguments both decoding loops share, checked; V from ``target.vocab_size`` when it has one."""
     if not callable(target):
-        raise TypeError(f"target must be a model callable, (L,) tokens -> (L, V) probabilities, got "
-                        f"{type(target).__name__}")
+        raise TypeError(
+            f"target must be a model callable, (L,) tokens -> (L, V) probabilities, got "
+            f"{type(target).__name__}"
+        )
     prompt = _arrays.prompt(prompt)
     V = _vocab_size(target)
     _check_prompt_range(prompt, V)
@@ -553,14 +561,16 @@ def _check_loop(target: object, prompt: object, max_new_tokens: object, rng: obj
     return prompt, V, max_new_tokens, _arrays.check_rng(rng), temperature, top_p
 
 
-def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, temperature: float = 1.0,
-                          top_p: float = 1.0) -> DecodeResult:
+def autoregressive_decode(
+    target: Model, prompt, max_new_tokens: int, rng, *, temperature: float = 1.0, top_p: float = 1.0
+) -> DecodeResult:
     """Plain decoding: one target call per new token, each drawn from standardised p_T.
 
     ``temperature`` 0 is greedy (argmax). Returns a :class:`DecodeResult` with ``draft_calls`` 0.
     """
     prompt, V, max_new_tokens, rng, temperature, top_p = _check_loop(
-        target, prompt, max_new_tokens, rng, temperature, top_p)
+        target, prompt, max_new_tokens, rng, temperature, top_p
+    )
     tokens = prompt
     for _ in range(max_new_tokens):
         p_T = _call(target, "target", tokens, V, len(tokens) - 1)  # (1, V) last row
@@ -569,12 +579,22 @@ def autoregressive_decode(target: Model, prompt, max_new_tokens: int, rng, *, te
             _check_prompt_range(prompt, V)
         p_T = _standardize(p_T[0], temperature, top_p)  # (V,)
         tokens = np.append(tokens, _sample(p_T, rng))
-    return DecodeResult(tokens=tokens[len(prompt):], target_calls=max_new_tokens, draft_calls=0)
+    return DecodeResult(tokens=tokens[len(prompt) :], target_calls=max_new_tokens, draft_calls=0)
 
 
-def speculative_decode(target: Model, drafter, prompt, max_new_tokens: int, k: int, rng, *,
-                       temperature: float = 1.0, top_p: float = 1.0) -> SpeculativeResult:
-    """Speculative decoding (Leviathan Algorithm 1, repeated) with any drafter: the output follows p_T exactly.
+def speculative_decode(
+    target: Model,
+    drafter,
+    prompt,
+    max_new_tokens: int,
+    k: int,
+    rng,
+    *,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+) -> SpeculativeResult:
+    """Speculative decoding (Leviathan Algorithm 1, repeated) with any drafter: the output follows p_T
+    exactly.
 
     ``drafter``: an object with ``propose(context, k, rng) -> Draft`` (:class:`ModelDrafter`,
     :class:`PromptLookup`, :class:`specdec.models.NGramDrafter`, your own), or a bare draft model, which
@@ -589,15 +609,24 @@ def speculative_decode(target: Model, drafter, prompt, max_new_tokens: int, k: i
     sample).
     """
     prompt, V, max_new_tokens, rng, temperature, top_p = _check_loop(
-        target, prompt, max_new_tokens, rng, temperature, top_p)
+        target, prompt, max_new_tokens, rng, temperature, top_p
+    )
     k = _checks.integer("k", k, 1, None)
     drafter = _as_drafter(drafter, temperature, top_p)
     return _speculative_decode(target, drafter, prompt, V, max_new_tokens, k, rng, temperature, top_p)
 
 
-def _speculative_decode(target: Model, drafter: Drafter, prompt: np.ndarray, V: int | None,
-                        max_new_tokens: int, k: int, rng: np.random.Generator, temperature: float,
-                        top_p: float) -> SpeculativeResult:
+def _speculative_decode(
+    target: Model,
+    drafter: Drafter,
+    prompt: np.ndarray,
+    V: int | None,
+    max_new_tokens: int,
+    k: int,
+    rng: np.random.Generator,
+    temperature: float,
+    top_p: float,
+) -> SpeculativeResult:
     """:func:`speculative_decode` on checked arguments; V, when not yet known, from the first draft."""
     tokens = prompt
     accepted: list[int] = []
@@ -616,5 +645,11 @@ def _speculative_decode(target: Model, drafter: Drafter, prompt: np.ndarray, V: 
         drafted.append(x.shape[0])
         draft_calls += cost
         tokens = np.concatenate([tokens, new])
-    return SpeculativeResult(tokens=tokens[len(prompt):len(prompt) + max_new_tokens], target_calls=len(accepted),
-                             draft_calls=draft_calls, k=k, accepted_per_step=accepted, drafted_per_step=drafted)
+    return SpeculativeResult(
+        tokens=tokens[len(prompt) : len(prompt) + max_new_tokens],
+        target_calls=len(accepted),
+        draft_calls=draft_calls,
+        k=k,
+        accepted_per_step=accepted,
+        drafted_per_step=drafted,
+    )

@@ -12,9 +12,10 @@ Modules: :mod:`~specdec.tutor.model` (the transformer, its KV-cached forward and
 (timed greedy decoding), :mod:`~specdec.tutor.train` (training, needs the ``train`` extra: JAX) and
 ``specdec.tutor.cli`` (``python -m specdec tutor``).
 
-A :class:`~specdec.tutor.api.Tutor` is also a *model* in the sense of :mod:`specdec.sampling`: ``tutor(tokens)`` maps
-(L,) ids to (L, V) next-token probabilities, so the speculative sampler can use it as a target or a
-draft; :meth:`~specdec.tutor.api.Tutor.forward` is the KV-cached forward over T new tokens with positions and a mask.
+A :class:`~specdec.tutor.api.Tutor` is also a *model* in the sense of :mod:`specdec.sampling`:
+``tutor(tokens)`` maps (L,) ids to (L, V) next-token probabilities, so the speculative sampler can
+use it as a target or a draft; :meth:`~specdec.tutor.api.Tutor.forward` is the KV-cached forward
+over T new tokens with positions and a mask.
 """
 
 from __future__ import annotations

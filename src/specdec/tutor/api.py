@@ -1,6 +1,5 @@
 """The tutor as one object: :class:`Tutor` (weights + tokenizer) and its :class:`Correction`."""
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,11 +45,13 @@ class Tutor:
 
     def __init__(self, params: dict, cfg: model.Config, tokenizer: Tokenizer, name: str = "tutor"):
         if cfg.vocab_size != tokenizer.vocab_size:
-            raise ValueError(f"{name}: the model has {cfg.vocab_size} token ids, the vocabulary {tokenizer.vocab_size}")
+            raise ValueError(
+                f"{name}: the model has {cfg.vocab_size} token ids, the vocabulary {tokenizer.vocab_size}"
+            )
         self.params, self.cfg, self.tokenizer, self.name = params, cfg, tokenizer, name
 
     @classmethod
-    def load(cls, name: str = "tutor", folder: str | Path = WEIGHTS) -> "Tutor":
+    def load(cls, name: str = "tutor", folder: str | Path = WEIGHTS) -> Tutor:
         """The model ``folder/name.npz|json`` and the vocabulary ``folder/vocab.json`` (``ValueError``
         naming the file for anything missing, truncated or misshapen)."""
         if not isinstance(name, str):
@@ -66,16 +67,20 @@ class Tutor:
 
     def __repr__(self) -> str:
         c = self.cfg
-        return (f"Tutor({self.name!r}: {model.param_count(c):,} parameters, {c.n_layers} layers, "
-                f"d_model {c.d_model}, {c.n_heads} heads, V={c.vocab_size})")
+        return (
+            f"Tutor({self.name!r}: {model.param_count(c):,} parameters, {c.n_layers} layers, "
+            f"d_model {c.d_model}, {c.n_heads} heads, V={c.vocab_size})"
+        )
 
     def prompt(self, sentence: object) -> np.ndarray:
-        """Token ids of ``learner <sep>`` for ``sentence`` (checked: see :meth:`~specdec.tutor.tokenizer.Tokenizer.split`)."""
+        """Token ids of ``learner <sep>`` for ``sentence``, checked by
+        :meth:`~specdec.tutor.tokenizer.Tokenizer.split`."""
         return self.tokenizer.prompt(sentence)
 
     def correct(self, sentence: object) -> Correction:
         """Correct one sentence greedily. ``TypeError`` for a non-string; ``ValueError`` for an empty
-        sentence, one over :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or one with words outside the vocabulary."""
+        sentence, one over :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or one with
+        words outside the vocabulary."""
         prompt = self.prompt(sentence)
         g = greedy(self.params, self.cfg, self.tokenizer, prompt)
         learner = self.tokenizer.words_of(prompt[:-1])

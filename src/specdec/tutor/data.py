@@ -46,16 +46,48 @@ KIND_WEIGHTS = (0.13, 0.13, 0.12, 0.10, 0.12, 0.10, 0.10, 0.20)
 # --- the lexicon ----------------------------------------------------------------------------------
 # subjects: (words, person) with person "1s", "2", "3s", "1p", "3p"
 PRONOUNS = [("i", "1s"), ("you", "2"), ("he", "3s"), ("she", "3s"), ("we", "1p"), ("they", "3p")]
-SINGULAR_NP = ["my sister", "my brother", "the teacher", "our neighbour", "my friend", "anna", "tom",
-               "my mother", "my father", "my cousin", "the doctor", "the boy", "the girl", "maria",
-               "the driver", "my uncle", "my aunt", "the student"]
-PLURAL_NP = ["my friends", "my parents", "the children", "the students", "our neighbours", "my cousins",
-             "the teachers", "my brothers", "the girls", "the boys"]
+SINGULAR_NP = [
+    "my sister",
+    "my brother",
+    "the teacher",
+    "our neighbour",
+    "my friend",
+    "anna",
+    "tom",
+    "my mother",
+    "my father",
+    "my cousin",
+    "the doctor",
+    "the boy",
+    "the girl",
+    "maria",
+    "the driver",
+    "my uncle",
+    "my aunt",
+    "the student",
+]
+PLURAL_NP = [
+    "my friends",
+    "my parents",
+    "the children",
+    "the students",
+    "our neighbours",
+    "my cousins",
+    "the teachers",
+    "my brothers",
+    "the girls",
+    "the boys",
+]
 
 # verb: base, 3rd singular, past, past participle, wrong regular past (None if regular), objects
 VERBS = {
-    "go": ("goes", "went", "gone", "goed", ["to school", "to work", "to the park", "to the beach",
-                                            "to the cinema", "home", "to the market"]),
+    "go": (
+        "goes",
+        "went",
+        "gone",
+        "goed",
+        ["to school", "to work", "to the park", "to the beach", "to the cinema", "home", "to the market"],
+    ),
     "watch": ("watches", "watched", "watched", None, ["tv", "a film", "the news", "football"]),
     "walk": ("walks", "walked", "walked", None, ["the dog", "to school", "home", "to work"]),
     "play": ("plays", "played", "played", None, ["football", "tennis", "the piano", "chess"]),
@@ -69,8 +101,13 @@ VERBS = {
     "study": ("studies", "studied", "studied", None, ["english", "math", "history", "french"]),
     "read": ("reads", "read", "read", "readed", ["books", "the news", "a book", "a letter"]),
     "get": ("gets", "got", "got", "getted", ["up early", "home late"]),
-    "buy": ("buys", "bought", "bought", "buyed", ["a new phone", "a new bike", "bread", "a car",
-                                                  "some apples"]),
+    "buy": (
+        "buys",
+        "bought",
+        "bought",
+        "buyed",
+        ["a new phone", "a new bike", "bread", "a car", "some apples"],
+    ),
     "take": ("takes", "took", "taken", "taked", ["the bus", "the train", "a photo"]),
     "eat": ("eats", "ate", "eaten", "eated", ["pizza", "meat", "an apple", "lunch", "bread"]),
     "see": ("sees", "saw", "seen", "seed", ["a film", "the doctor", "my friend", "the sea"]),
@@ -87,23 +124,109 @@ VERBS = {
     "open": ("opens", "opened", "opened", None, ["the window", "the door", "the shop"]),
     "find": ("finds", "found", "found", "finded", ["the keys", "a job", "my phone"]),
 }
-UNCOUNTABLE = {"football", "tennis", "chess", "coffee", "tea", "water", "milk", "music", "bread", "meat",
-               "pizza", "math", "history", "english", "french", "spanish", "german", "dinner", "lunch",
-               "breakfast", "pasta", "tv"}
-TIME_PRESENT = ["every day", "every morning", "in the evening", "at the weekend", "on sundays",
-                "after work", "every week", "in the morning"]
-TIME_PAST = ["yesterday", "last week", "last night", "last summer", "on monday", "two days ago",
-             "last year", "on friday", "three days ago"]
+UNCOUNTABLE = {
+    "football",
+    "tennis",
+    "chess",
+    "coffee",
+    "tea",
+    "water",
+    "milk",
+    "music",
+    "bread",
+    "meat",
+    "pizza",
+    "math",
+    "history",
+    "english",
+    "french",
+    "spanish",
+    "german",
+    "dinner",
+    "lunch",
+    "breakfast",
+    "pasta",
+    "tv",
+}
+TIME_PRESENT = [
+    "every day",
+    "every morning",
+    "in the evening",
+    "at the weekend",
+    "on sundays",
+    "after work",
+    "every week",
+    "in the morning",
+]
+TIME_PAST = [
+    "yesterday",
+    "last week",
+    "last night",
+    "last summer",
+    "on monday",
+    "two days ago",
+    "last year",
+    "on friday",
+    "three days ago",
+]
 ADVERBS = ["always", "often", "never", "usually", "sometimes"]
-JOBS = ["artist", "engineer", "doctor", "teacher", "waiter", "architect", "driver", "cook", "student",
-        "nurse", "actor", "pilot", "farmer", "singer", "officer"]
-THINGS = ["cat", "dog", "car", "bike", "umbrella", "house", "computer", "job", "idea", "apple", "phone",
-          "book", "garden", "orange", "egg", "bag"]
+JOBS = [
+    "artist",
+    "engineer",
+    "doctor",
+    "teacher",
+    "waiter",
+    "architect",
+    "driver",
+    "cook",
+    "student",
+    "nurse",
+    "actor",
+    "pilot",
+    "farmer",
+    "singer",
+    "officer",
+]
+THINGS = [
+    "cat",
+    "dog",
+    "car",
+    "bike",
+    "umbrella",
+    "house",
+    "computer",
+    "job",
+    "idea",
+    "apple",
+    "phone",
+    "book",
+    "garden",
+    "orange",
+    "egg",
+    "bag",
+]
 ADJECTIVES = ["big", "old", "new", "small", "nice", "red", "good"]
-PLURALS = {"cat": "cats", "dog": "dogs", "car": "cars", "bike": "bikes", "idea": "ideas",
-           "apple": "apples", "book": "books", "child": "children", "friend": "friends",
-           "egg": "eggs", "bag": "bags", "phone": "phones", "house": "houses", "orange": "oranges",
-           "person": "people", "man": "men", "woman": "women", "box": "boxes", "key": "keys"}
+PLURALS = {
+    "cat": "cats",
+    "dog": "dogs",
+    "car": "cars",
+    "bike": "bikes",
+    "idea": "ideas",
+    "apple": "apples",
+    "book": "books",
+    "child": "children",
+    "friend": "friends",
+    "egg": "eggs",
+    "bag": "bags",
+    "phone": "phones",
+    "house": "houses",
+    "orange": "oranges",
+    "person": "people",
+    "man": "men",
+    "woman": "women",
+    "box": "boxes",
+    "key": "keys",
+}
 QUANTIFIERS = ["two", "three", "four", "five", "many", "some"]
 # (correct phrase, wrong variants): a fixed preposition after an adjective or verb
 PREPOSITIONS = [
@@ -125,51 +248,135 @@ PREPOSITIONS = [
     ("looking at the picture", ["looking the picture", "looking on the picture"]),
 ]
 BE = {"1s": "am", "2": "are", "3s": "is", "1p": "are", "3p": "are"}
-ARRIVALS = [("arrived at the station", ["arrived to the station"]),
-            ("arrived at the airport", ["arrived to the airport"]),
-            ("arrived in london", ["arrived to london"]),
-            ("depends on the weather", ["depends of the weather", "depends from the weather"])]
+ARRIVALS = [
+    ("arrived at the station", ["arrived to the station"]),
+    ("arrived at the airport", ["arrived to the airport"]),
+    ("arrived in london", ["arrived to london"]),
+    ("depends on the weather", ["depends of the weather", "depends from the weather"]),
+]
 # prepositions of time and place inside fixed time phrases (the learner's variants)
-TIME_PREPOSITIONS = {"on sundays": ["in sundays", "at sundays"], "at the weekend": ["in the weekend"],
-                     "in the evening": ["at the evening", "on the evening"],
-                     "in the morning": ["at the morning", "on the morning"],
-                     "on monday": ["in monday", "at monday"], "on friday": ["in friday", "at friday"],
-                     "to school": ["at school"], "to work": ["at work"], "to the park": ["in the park"],
-                     "to the beach": ["at the beach"], "in a bank": ["at a bank"]}
-COMPARATIVES = {"big": "bigger", "easy": "easier", "small": "smaller", "old": "older", "fast": "faster",
-                "cheap": "cheaper", "nice": "nicer", "large": "larger"}
-COMPARE_SUBJECTS = ["my house", "the city", "the new car", "her phone", "this book", "our garden",
-                    "the old bike", "his room"]
-PERFECT = [("know", "known", "him"), ("work", "worked", "here"), ("live", "lived", "in london"),
-           ("be", "been", "ill"), ("be", "been", "in london"), ("study", "studied", "english")]
-PERFECT_PRESENT = {"know": ("knows", "know"), "work": ("works", "work"), "live": ("lives", "live"),
-                   "be": ("is", "am"), "study": ("studies", "study")}
-SINCE_FOR = ["since january", "since monday", "since last year", "for three years", "for a long time",
-             "for two weeks", "since 2020"]
+TIME_PREPOSITIONS = {
+    "on sundays": ["in sundays", "at sundays"],
+    "at the weekend": ["in the weekend"],
+    "in the evening": ["at the evening", "on the evening"],
+    "in the morning": ["at the morning", "on the morning"],
+    "on monday": ["in monday", "at monday"],
+    "on friday": ["in friday", "at friday"],
+    "to school": ["at school"],
+    "to work": ["at work"],
+    "to the park": ["in the park"],
+    "to the beach": ["at the beach"],
+    "in a bank": ["at a bank"],
+}
+COMPARATIVES = {
+    "big": "bigger",
+    "easy": "easier",
+    "small": "smaller",
+    "old": "older",
+    "fast": "faster",
+    "cheap": "cheaper",
+    "nice": "nicer",
+    "large": "larger",
+}
+COMPARE_SUBJECTS = [
+    "my house",
+    "the city",
+    "the new car",
+    "her phone",
+    "this book",
+    "our garden",
+    "the old bike",
+    "his room",
+]
+PERFECT = [
+    ("know", "known", "him"),
+    ("work", "worked", "here"),
+    ("live", "lived", "in london"),
+    ("be", "been", "ill"),
+    ("be", "been", "in london"),
+    ("study", "studied", "english"),
+]
+PERFECT_PRESENT = {
+    "know": ("knows", "know"),
+    "work": ("works", "work"),
+    "live": ("lives", "live"),
+    "be": ("is", "am"),
+    "study": ("studies", "study"),
+}
+SINCE_FOR = [
+    "since january",
+    "since monday",
+    "since last year",
+    "for three years",
+    "for a long time",
+    "for two weeks",
+    "since 2020",
+]
 QUESTION_PLACES = ["at home", "at school", "at work", "in london", "ready", "happy", "tired", "late"]
 MISSPELLINGS = {
-    "because": ["becuase", "becouse"], "friend": ["freind", "frend"], "friends": ["freinds"],
-    "tomorrow": ["tommorow", "tomorow"], "school": ["shcool", "scool"], "really": ["realy"],
-    "weekend": ["wekend", "weeknd"], "coffee": ["cofee", "coffe"], "teacher": ["teatcher", "techer"],
-    "doctor": ["docter", "doctr"], "morning": ["mornig", "morming"], "evening": ["evenning", "evning"],
-    "dinner": ["diner", "dinnr"], "music": ["musik", "muisc"], "english": ["englsh", "inglish"],
-    "beautiful": ["beatiful", "beautifull"], "always": ["allways", "alway"], "usually": ["usualy"],
-    "sometimes": ["somtimes", "sometime"], "brother": ["brohter", "bruther"], "sister": ["sistr", "siter"],
-    "mother": ["mothr", "mather"], "father": ["fahter", "fater"], "yesterday": ["yesteday", "yestrday"],
-    "football": ["fotball", "footbal"], "people": ["poeple", "peple"], "children": ["childern", "chilren"],
-    "different": ["diferent"], "museum": ["musuem", "museam"], "neighbour": ["neighbor", "nieghbour"],
-    "library": ["libary"], "beach": ["beech"], "house": ["hose"], "letter": ["leter"], "which": ["wich"],
-    "with": ["whit"], "their": ["thier"], "keys": ["keyes"], "water": ["watter"], "station": ["stasion"],
-    "language": ["langauge"], "restaurant": ["restaurent"], "favourite": ["favorite", "favourit"],
-    "weather": ["wether"], "market": ["markt"], "interested": ["intrested"], "problem": ["problme"],
-    "breakfast": ["breakfest"], "kitchen": ["kitchin"], "window": ["windoe"], "studies": ["studys"],
+    "because": ["becuase", "becouse"],
+    "friend": ["freind", "frend"],
+    "friends": ["freinds"],
+    "tomorrow": ["tommorow", "tomorow"],
+    "school": ["shcool", "scool"],
+    "really": ["realy"],
+    "weekend": ["wekend", "weeknd"],
+    "coffee": ["cofee", "coffe"],
+    "teacher": ["teatcher", "techer"],
+    "doctor": ["docter", "doctr"],
+    "morning": ["mornig", "morming"],
+    "evening": ["evenning", "evning"],
+    "dinner": ["diner", "dinnr"],
+    "music": ["musik", "muisc"],
+    "english": ["englsh", "inglish"],
+    "beautiful": ["beatiful", "beautifull"],
+    "always": ["allways", "alway"],
+    "usually": ["usualy"],
+    "sometimes": ["somtimes", "sometime"],
+    "brother": ["brohter", "bruther"],
+    "sister": ["sistr", "siter"],
+    "mother": ["mothr", "mather"],
+    "father": ["fahter", "fater"],
+    "yesterday": ["yesteday", "yestrday"],
+    "football": ["fotball", "footbal"],
+    "people": ["poeple", "peple"],
+    "children": ["childern", "chilren"],
+    "different": ["diferent"],
+    "museum": ["musuem", "museam"],
+    "neighbour": ["neighbor", "nieghbour"],
+    "library": ["libary"],
+    "beach": ["beech"],
+    "house": ["hose"],
+    "letter": ["leter"],
+    "which": ["wich"],
+    "with": ["whit"],
+    "their": ["thier"],
+    "keys": ["keyes"],
+    "water": ["watter"],
+    "station": ["stasion"],
+    "language": ["langauge"],
+    "restaurant": ["restaurent"],
+    "favourite": ["favorite", "favourit"],
+    "weather": ["wether"],
+    "market": ["markt"],
+    "interested": ["intrested"],
+    "problem": ["problme"],
+    "breakfast": ["breakfest"],
+    "kitchen": ["kitchin"],
+    "window": ["windoe"],
+    "studies": ["studys"],
 }
 """Correct word -> the misspellings the ``spelling`` rule writes for it."""
 EXTRA_CLEAN = [  # a few fixed sentences that use the rest of the misspelling list correctly
-    "i like this restaurant because the food is good .", "my favourite language is english .",
-    "the weather is beautiful today .", "we go to the library tomorrow .",
-    "their house is different .", "which book do you want ?", "i really like my neighbour .",
-    "the people in my street are nice .", "she goes to the beach with her friends .",
+    "i like this restaurant because the food is good .",
+    "my favourite language is english .",
+    "the weather is beautiful today .",
+    "we go to the library tomorrow .",
+    "their house is different .",
+    "which book do you want ?",
+    "i really like my neighbour .",
+    "the people in my street are nice .",
+    "she goes to the beach with her friends .",
 ]
 
 
@@ -194,9 +401,29 @@ def _all_phrases() -> list[str]:
     out += list(COMPARATIVES) + list(COMPARATIVES.values()) + COMPARE_SUBJECTS + ["more", "than", "yours"]
     for base, part, rest in PERFECT:
         out += [base, part, rest, *PERFECT_PRESENT[base], "has", "have"]
-    out += SINCE_FOR + QUESTION_PLACES + EXTRA_CLEAN + ["a", "an", "the", ".", "?", "the", "what", "where",
-                                                         "want", "live", "lives", "agree", "with", "us",
-                                                         "now", "it"]
+    out += (
+        SINCE_FOR
+        + QUESTION_PLACES
+        + EXTRA_CLEAN
+        + [
+            "a",
+            "an",
+            "the",
+            ".",
+            "?",
+            "the",
+            "what",
+            "where",
+            "want",
+            "live",
+            "lives",
+            "agree",
+            "with",
+            "us",
+            "now",
+            "it",
+        ]
+    )
     for good, bad in MISSPELLINGS.items():
         out += [good, *bad]
     return out
@@ -264,8 +491,12 @@ def _s_past(rng):
 def _s_job(rng):
     subj, person = _subject(rng, plural=False) if rng.random() < 0.75 else ("i", "1s")
     job = _pick(rng, JOBS)
-    chunks = [("subj", subj), ("be", BE[person]), ("article", "an" if job[0] in "aeiou" else "a"),
-              ("noun", job)]
+    chunks = [
+        ("subj", subj),
+        ("be", BE[person]),
+        ("article", "an" if job[0] in "aeiou" else "a"),
+        ("noun", job),
+    ]
     return chunks + [("end", ".")], {"person": person}
 
 
@@ -312,7 +543,13 @@ def _s_perfect(rng):
         subj, person = "i", "1s"
     base, part, rest = _pick(rng, PERFECT)
     aux = "has" if person == "3s" else "have"
-    chunks = [("subj", subj), ("have", aux), ("participle", part), ("obj", rest), ("since", _pick(rng, SINCE_FOR))]
+    chunks = [
+        ("subj", subj),
+        ("have", aux),
+        ("participle", part),
+        ("obj", rest),
+        ("since", _pick(rng, SINCE_FOR)),
+    ]
     return chunks + [("end", ".")], {"person": person, "base": base}
 
 
@@ -324,8 +561,13 @@ def _s_question(rng):
 
 def _s_comparative(rng):
     adj = _pick(rng, list(COMPARATIVES))
-    chunks = [("subj", _pick(rng, COMPARE_SUBJECTS)), ("be", "is"), ("comparative", COMPARATIVES[adj]),
-              ("obj", "than yours"), ("end", ".")]
+    chunks = [
+        ("subj", _pick(rng, COMPARE_SUBJECTS)),
+        ("be", "is"),
+        ("comparative", COMPARATIVES[adj]),
+        ("obj", "than yours"),
+        ("end", "."),
+    ]
     return chunks, {"person": "3s"}
 
 
@@ -333,9 +575,19 @@ def _s_fixed(rng):
     return [("fixed", _pick(rng, EXTRA_CLEAN)[:-2]), ("end", ".")], {}
 
 
-SHAPES = [(_s_present, 0.24), (_s_negative, 0.08), (_s_past, 0.2), (_s_job, 0.08), (_s_have, 0.1),
-          (_s_plural, 0.08), (_s_preposition, 0.1), (_s_perfect, 0.05), (_s_question, 0.03),
-          (_s_comparative, 0.03), (_s_fixed, 0.01)]
+SHAPES = [
+    (_s_present, 0.24),
+    (_s_negative, 0.08),
+    (_s_past, 0.2),
+    (_s_job, 0.08),
+    (_s_have, 0.1),
+    (_s_plural, 0.08),
+    (_s_preposition, 0.1),
+    (_s_perfect, 0.05),
+    (_s_question, 0.03),
+    (_s_comparative, 0.03),
+    (_s_fixed, 0.01),
+]
 
 
 def _sentence(rng: np.random.Generator):
@@ -393,10 +645,17 @@ def _err_tense(chunks, info, rng):
     if _find(chunks, "participle"):
         i, j = _find(chunks, "have")[0], _find(chunks, "participle")[0]
         s3, other = PERFECT_PRESENT[info["base"]]
-        present = s3 if info["person"] == "3s" else ("am" if info["base"] == "be" and info["person"] == "1s"
-                                                    else ("are" if info["base"] == "be" else other))
+        present = (
+            s3
+            if info["person"] == "3s"
+            else (
+                "am"
+                if info["base"] == "be" and info["person"] == "1s"
+                else ("are" if info["base"] == "be" else other)
+            )
+        )
         out = _replace(chunks, j, present)
-        return out[:i] + out[i + 1:]
+        return out[:i] + out[i + 1 :]
     return None
 
 
@@ -413,7 +672,7 @@ def _err_article(chunks, info, rng):
         return None
     how, i = _pick(rng, options)
     if how == "drop":
-        return chunks[:i] + chunks[i + 1:]
+        return chunks[:i] + chunks[i + 1 :]
     if how == "swap":
         return _replace(chunks, i, "a" if chunks[i][1] == "an" else "an")
     return _replace(chunks, i, "the " + chunks[i][1])
@@ -474,9 +733,16 @@ def _err_spelling(chunks, info, rng):
     return [("fixed", " ".join(words))]
 
 
-RULES = {"agreement": _err_agreement, "tense": _err_tense, "article": _err_article, "plural": _err_plural,
-         "preposition": _err_preposition, "word_order": _err_word_order, "spelling": _err_spelling,
-         "clean": lambda chunks, info, rng: chunks}
+RULES = {
+    "agreement": _err_agreement,
+    "tense": _err_tense,
+    "article": _err_article,
+    "plural": _err_plural,
+    "preposition": _err_preposition,
+    "word_order": _err_word_order,
+    "spelling": _err_spelling,
+    "clean": lambda chunks, info, rng: chunks,
+}
 
 
 def _pair(kind: str, rng: np.random.Generator) -> tuple[list[str], list[str]]:
@@ -490,7 +756,9 @@ def _pair(kind: str, rng: np.random.Generator) -> tuple[list[str], list[str]]:
                 return learner, correct
 
 
-def generate_pairs(n: int, seed: int, *, exclude: set[tuple[str, ...]] | frozenset = frozenset()) -> list[Pair]:
+def generate_pairs(
+    n: int, seed: int, *, exclude: set[tuple[str, ...]] | frozenset = frozenset()
+) -> list[Pair]:
     """``n`` pairs, kinds drawn with :data:`KIND_WEIGHTS`, from ``numpy.random.default_rng(seed)``.
 
     A pair whose learner sentence is in ``exclude`` (tuples of words) is drawn again.

@@ -35,8 +35,13 @@ class Greedy:
         return (self.prefill_s + self.decode_s) * 1e3 / self.new_tokens
 
 
-def greedy(p: dict, cfg: model.Config, tok: Tokenizer, prompt: np.ndarray,
-           max_tokens: int = MAX_CORRECTION_TOKENS + 1) -> Greedy:
+def greedy(
+    p: dict,
+    cfg: model.Config,
+    tok: Tokenizer,
+    prompt: np.ndarray,
+    max_tokens: int = MAX_CORRECTION_TOKENS + 1,
+) -> Greedy:
     """Greedy decode from ``prompt`` (ids of ``learner <sep>``) until ``<eos>`` or ``max_tokens`` tokens."""
     cache = model.KVCache(cfg)
     L = prompt.shape[0]

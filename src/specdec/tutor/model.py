@@ -33,8 +33,17 @@ import numpy as np
 
 from specdec import _arrays, _checks
 
-__all__ = ["Config", "KVCache", "init_params", "forward", "logits_full", "param_count", "save", "load",
-           "MASKED"]
+__all__ = [
+    "Config",
+    "KVCache",
+    "init_params",
+    "forward",
+    "logits_full",
+    "param_count",
+    "save",
+    "load",
+    "MASKED",
+]
 
 MASKED = -1e30
 """Score of a position a query may not attend to (a Python float: it keeps float32 arrays float32)."""
@@ -65,10 +74,20 @@ class Config:
         d, f = self.d_model, self.d_ff
         out = {"wte": (self.vocab_size, d), "wpe": (self.n_ctx, d)}
         for i in range(self.n_layers):
-            out |= {f"h{i}.ln1.g": (d,), f"h{i}.ln1.b": (d,), f"h{i}.attn.w_qkv": (d, 3 * d),
-                    f"h{i}.attn.b_qkv": (3 * d,), f"h{i}.attn.w_o": (d, d), f"h{i}.attn.b_o": (d,),
-                    f"h{i}.ln2.g": (d,), f"h{i}.ln2.b": (d,), f"h{i}.mlp.w_in": (d, f), f"h{i}.mlp.b_in": (f,),
-                    f"h{i}.mlp.w_out": (f, d), f"h{i}.mlp.b_out": (d,)}
+            out |= {
+                f"h{i}.ln1.g": (d,),
+                f"h{i}.ln1.b": (d,),
+                f"h{i}.attn.w_qkv": (d, 3 * d),
+                f"h{i}.attn.b_qkv": (3 * d,),
+                f"h{i}.attn.w_o": (d, d),
+                f"h{i}.attn.b_o": (d,),
+                f"h{i}.ln2.g": (d,),
+                f"h{i}.ln2.b": (d,),
+                f"h{i}.mlp.w_in": (d, f),
+                f"h{i}.mlp.b_in": (f,),
+                f"h{i}.mlp.w_out": (f, d),
+                f"h{i}.mlp.b_out": (d,),
+            }
         return out | {"ln_f.g": (d,), "ln_f.b": (d,)}
 
 
@@ -134,7 +153,9 @@ def qkv_heads(x, p: dict, i: int, n_heads: int, xp):
 
 def mlp(x, p: dict, i: int, xp):
     """(T, d) -> (T, d): GELU MLP of block i, 4·d wide inside."""
-    return gelu(x @ p[f"h{i}.mlp.w_in"] + p[f"h{i}.mlp.b_in"], xp) @ p[f"h{i}.mlp.w_out"] + p[f"h{i}.mlp.b_out"]
+    return (
+        gelu(x @ p[f"h{i}.mlp.w_in"] + p[f"h{i}.mlp.b_in"], xp) @ p[f"h{i}.mlp.w_out"] + p[f"h{i}.mlp.b_out"]
+    )
 
 
 def embed(p: dict, tokens, positions):
@@ -203,24 +224,31 @@ def _check_forward(cfg: Config, tokens, positions, cache: KVCache, mask) -> tupl
         raise ValueError(f"positions must have shape ({T},), one per new token, got {positions.shape}")
     positions = positions.astype(np.intp)
     if positions.min() < 0 or positions.max() >= cfg.n_ctx:
-        raise ValueError(f"positions must lie in [0, {cfg.n_ctx}) (the model's n_ctx), "
-                         f"got {positions.min()}..{positions.max()}")
+        raise ValueError(
+            f"positions must lie in [0, {cfg.n_ctx}) (the model's n_ctx), "
+            f"got {positions.min()}..{positions.max()}"
+        )
     S = cache.length + T
     if S > cache.capacity:
-        raise ValueError(f"cache holds {cache.length} positions and room for {cache.capacity}: "
-                         f"{T} new tokens do not fit")
+        raise ValueError(
+            f"cache holds {cache.length} positions and room for {cache.capacity}: {T} new tokens do not fit"
+        )
     if mask is None:
         allowed = np.ones((T, S), bool)
-        allowed[:, cache.length:] = np.tri(T, dtype=bool)  # causal among the new tokens
+        allowed[:, cache.length :] = np.tri(T, dtype=bool)  # causal among the new tokens
     else:
         allowed = np.asarray(mask)
         if allowed.dtype != bool:
             raise TypeError(f"mask must be a boolean array (True = may attend), got dtype {allowed.dtype}")
         if allowed.shape != (T, S):
-            raise ValueError(f"mask must have shape (new tokens, cached + new) = ({T}, {S}), got {allowed.shape}")
+            raise ValueError(
+                f"mask must have shape (new tokens, cached + new) = ({T}, {S}), got {allowed.shape}"
+            )
         if not allowed.any(axis=1).all():
             row = int(np.flatnonzero(~allowed.any(axis=1))[0])
-            raise ValueError(f"mask row {row} hides every position: each new token must attend to at least one")
+            raise ValueError(
+                f"mask row {row} hides every position: each new token must attend to at least one"
+            )
     return tokens, positions, allowed
 
 
@@ -260,7 +288,8 @@ def save(path: Path, p: dict, cfg: Config, extra: dict | None = None) -> None:
 
 def load(path: Path) -> tuple[dict, Config, dict]:
     """Weights and config from ``path.npz`` / ``path.json``, cast to float32; ``ValueError`` naming the
-    file and the problem for a missing, truncated or unreadable file and for any missing or misshapen array."""
+    file and the problem for a missing, truncated or unreadable file and for any missing or misshapen
+    array."""
     path = Path(path)
     jpath, npath = path.with_suffix(".json"), path.with_suffix(".npz")
     for f in (jpath, npath):
@@ -270,19 +299,24 @@ def load(path: Path) -> tuple[dict, Config, dict]:
         meta = json.loads(jpath.read_text(encoding="utf-8"))
         cfg = Config(**meta["config"])
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"config file {jpath} is not a valid model config ({_checks.one_line(str(exc))})") from None
+        raise ValueError(
+            f"config file {jpath} is not a valid model config ({_checks.one_line(str(exc))})"
+        ) from None
     try:
         with np.load(npath, allow_pickle=False) as z:
             raw = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"weights file {npath} cannot be read (truncated or not an .npz): "
-                         f"{_checks.one_line(str(exc))}") from None
+        raise ValueError(
+            f"weights file {npath} cannot be read (truncated or not an .npz): {_checks.one_line(str(exc))}"
+        ) from None
     p = {}
     for name, shape in cfg.shapes().items():
         if name not in raw:
             raise ValueError(f"weights file {npath} has no array {name!r}")
         if raw[name].shape != shape:
-            raise ValueError(f"weights file {npath}: {name!r} has shape {raw[name].shape}, the config needs {shape}")
+            raise ValueError(
+                f"weights file {npath}: {name!r} has shape {raw[name].shape}, the config needs {shape}"
+            )
         a = raw[name].astype(np.float32)
         if not np.isfinite(a).all():
             raise ValueError(f"weights file {npath}: {name!r} holds NaN or infinite values")

@@ -30,8 +30,16 @@ import numpy as np
 from specdec import _checks
 from specdec.models import tokenize
 
-__all__ = ["PAD", "SEP", "EOS", "SPECIALS", "MAX_SENTENCE_TOKENS", "MAX_CORRECTION_TOKENS", "Tokenizer",
-           "detokenize"]
+__all__ = [
+    "PAD",
+    "SEP",
+    "EOS",
+    "SPECIALS",
+    "MAX_SENTENCE_TOKENS",
+    "MAX_CORRECTION_TOKENS",
+    "Tokenizer",
+    "detokenize",
+]
 
 PAD, SEP, EOS = "<pad>", "<sep>", "<eos>"
 SPECIALS = (PAD, SEP, EOS)
@@ -61,7 +69,7 @@ class Tokenizer:
         return len(self.words)
 
     @classmethod
-    def build(cls) -> "Tokenizer":
+    def build(cls) -> Tokenizer:
         """The shared vocabulary: specials, then the generator's lexicon and the learner corpus's words."""
         from specdec.models import load_learner_corpus
         from specdec.tutor.data import lexicon
@@ -70,7 +78,7 @@ class Tokenizer:
         return cls(SPECIALS + tuple(sorted(lexicon() | corpus)))
 
     @classmethod
-    def load(cls, path: Path) -> "Tokenizer":
+    def load(cls, path: Path) -> Tokenizer:
         try:
             words = json.loads(Path(path).read_text(encoding="utf-8"))["words"]
         except FileNotFoundError:
@@ -85,18 +93,22 @@ class Tokenizer:
         Path(path).write_text(json.dumps({"words": list(self.words)}, indent=0) + "\n", encoding="utf-8")
 
     def split(self, sentence: object) -> list[str]:
-        """``sentence`` (a str) as tokens, checked: non-empty, at most :data:`MAX_SENTENCE_TOKENS`, all known."""
+        """``sentence`` (a str) as tokens, checked: non-empty, at most :data:`MAX_SENTENCE_TOKENS`, all
+        known."""
         sentence = _checks.text("sentence", sentence)
         words = tokenize(sentence)
         if not words:
             raise ValueError("sentence must hold at least one word, got an empty or blank string")
         if len(words) > MAX_SENTENCE_TOKENS:
-            raise ValueError(f"sentence must have at most {MAX_SENTENCE_TOKENS} tokens (words and . , ?), "
-                             f"got {len(words)}")
+            raise ValueError(
+                f"sentence must have at most {MAX_SENTENCE_TOKENS} tokens (words and . , ?), got {len(words)}"
+            )
         unknown = [w for w in words if w not in self.index or w in SPECIALS]
         if unknown:
             shown = ", ".join(repr(w) for w in dict.fromkeys(unknown))
-            raise ValueError(f"sentence has words outside the tutor's vocabulary of {self.vocab_size} words: {shown}")
+            raise ValueError(
+                f"sentence has words outside the tutor's vocabulary of {self.vocab_size} words: {shown}"
+            )
         return words
 
     def encode_words(self, words: list[str]) -> np.ndarray:
@@ -114,8 +126,21 @@ class Tokenizer:
         return [self.words[int(i)] for i in ids]
 
 
-_NAMES = {"anna", "tom", "maria", "london", "monday", "friday", "sundays", "january", "english", "french",
-          "spanish", "german", "i"}
+_NAMES = {
+    "anna",
+    "tom",
+    "maria",
+    "london",
+    "monday",
+    "friday",
+    "sundays",
+    "january",
+    "english",
+    "french",
+    "spanish",
+    "german",
+    "i",
+}
 
 
 def detokenize(words: list[str]) -> str:

@@ -46,7 +46,9 @@ def _import_jax():
         import jax
         import jax.numpy as jnp
     except ImportError:
-        raise SystemExit("training needs the optional extra 'train' (JAX): pip install -e '.[train]'") from None
+        raise SystemExit(
+            "training needs the optional extra 'train' (JAX): pip install -e '.[train]'"
+        ) from None
     jax.config.update("jax_platforms", "cpu")
     return jax, jnp
 
@@ -98,8 +100,21 @@ def make_step(cfg: model.Config, lr_at, weight_decay: float, jax, jnp):
     return step, jax.jit(loss_fn)
 
 
-def train_model(name: str, cfg: model.Config, x, y, w, *, steps: int, batch: int, lr: float, seed: int,
-                log_every: int, eval_xyw=None, out=sys.stdout) -> tuple[dict, dict]:
+def train_model(
+    name: str,
+    cfg: model.Config,
+    x,
+    y,
+    w,
+    *,
+    steps: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    log_every: int,
+    eval_xyw=None,
+    out=sys.stdout,
+) -> tuple[dict, dict]:
     """Train one model; returns (float32 NumPy params, record with the loss curve and timing)."""
     jax, jnp = _import_jax()
     rng = np.random.default_rng(seed)
@@ -118,7 +133,11 @@ def train_model(name: str, cfg: model.Config, x, y, w, *, steps: int, batch: int
     order, cursor = rng.permutation(N), 0
     curve, window = [], []
     start = time.perf_counter()
-    print(f"{name}: {model.param_count(cfg):,} parameters, {steps} steps of {batch} sequences", file=out, flush=True)
+    print(
+        f"{name}: {model.param_count(cfg):,} parameters, {steps} steps of {batch} sequences",
+        file=out,
+        flush=True,
+    )
     for t in range(steps):
         if cursor + batch > N:
             order, cursor = rng.permutation(N), 0
@@ -130,17 +149,36 @@ def train_model(name: str, cfg: model.Config, x, y, w, *, steps: int, batch: int
             mean = float(np.mean([float(a) for a in window]))
             window = []
             curve.append([t + 1, float(f"{mean:.4g}")])
-            print(f"{name} step {t + 1:5d}/{steps}  loss {mean:.4f}  {time.perf_counter() - start:7.1f} s",
-                  file=out, flush=True)
+            print(
+                f"{name} step {t + 1:5d}/{steps}  loss {mean:.4f}  {time.perf_counter() - start:7.1f} s",
+                file=out,
+                flush=True,
+            )
     wall = time.perf_counter() - start
     params = {k: np.asarray(a, np.float32) for k, a in p.items()}
-    record = {"parameters": model.param_count(cfg), "config": cfg.__dict__ | {"d_ff": cfg.d_ff}, "steps": steps,
-              "batch": batch, "peak_lr": lr, "warmup_steps": warmup, "wall_time_s": round(wall, 1),
-              "loss_curve": curve}
+    record = {
+        "parameters": model.param_count(cfg),
+        "config": cfg.__dict__ | {"d_ff": cfg.d_ff},
+        "steps": steps,
+        "batch": batch,
+        "peak_lr": lr,
+        "warmup_steps": warmup,
+        "wall_time_s": round(wall, 1),
+        "loss_curve": curve,
+    }
     if eval_xyw is not None:
         ex, ey, ew = eval_xyw
-        record["test_loss"] = round(float(np.mean([float(loss_fn(p, ex[i:i + 256], ey[i:i + 256], ew[i:i + 256]))
-                                                   for i in range(0, ex.shape[0], 256)])), 5)
+        record["test_loss"] = round(
+            float(
+                np.mean(
+                    [
+                        float(loss_fn(p, ex[i : i + 256], ey[i : i + 256], ew[i : i + 256]))
+                        for i in range(0, ex.shape[0], 256)
+                    ]
+                )
+            ),
+            5,
+        )
     return params, record
 
 
@@ -149,17 +187,23 @@ def greedy_accuracy(params: dict, cfg: model.Config, tok: Tokenizer, pairs) -> f
     from specdec.tutor.decode import greedy
 
     p16 = {k: a.astype(np.float16).astype(np.float32) for k, a in params.items()}
-    hits = sum(greedy(p16, cfg, tok, np.append(tok.encode_words(learner), tok.sep)).words == correct
-               for learner, correct, _ in pairs)
+    hits = sum(
+        greedy(p16, cfg, tok, np.append(tok.encode_words(learner), tok.sep)).words == correct
+        for learner, correct, _ in pairs
+    )
     return hits / len(pairs)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m specdec.tutor.train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=0, help="seed of the data, the initialisation and the batches")
+    ap.add_argument(
+        "--seed", type=int, default=0, help="seed of the data, the initialisation and the batches"
+    )
     ap.add_argument("--train-pairs", type=int, default=60000)
     ap.add_argument("--test-pairs", type=int, default=5000)
-    ap.add_argument("--steps", type=int, default=3000, help="tutor steps (the draft trains for the same number)")
+    ap.add_argument(
+        "--steps", type=int, default=3000, help="tutor steps (the draft trains for the same number)"
+    )
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--log-every", type=int, default=25)
@@ -172,36 +216,65 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     train, test = data.make_splits(args.train_pairs, args.test_pairs, args.seed)
     tok = Tokenizer.build()
-    length = max(len(l) + len(c) + 2 for l, c, _ in train + test) - 1
+    length = max(len(src) + len(dst) + 2 for src, dst, _ in train + test) - 1
     x, y, w = encode_pairs(tok, train, length)
     ex, ey, ew = encode_pairs(tok, test, length)
-    print(f"data: {len(train)} training pairs, {len(test)} test pairs, vocabulary {tok.vocab_size}, "
-          f"sequences of {length + 1} positions ({time.perf_counter() - t0:.1f} s)", flush=True)
+    print(
+        f"data: {len(train)} training pairs, {len(test)} test pairs, vocabulary {tok.vocab_size}, "
+        f"sequences of {length + 1} positions ({time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     tok.save(args.out / "vocab.json")
-    record = {"command": " ".join(["python -m specdec.tutor.train", *(argv if argv is not None else sys.argv[1:])]),
-              "seed": args.seed, "train_pairs": len(train), "test_pairs": len(test),
-              "vocab_size": tok.vocab_size, "sequence_positions": length + 1,
-              "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, {platform.system()}",
-              "jax_version": jax.__version__, "numpy_version": np.__version__, "models": {}}
-    for name, shape, seed in (("tutor", TINY if args.tiny else TUTOR, args.seed + 10),
-                              ("draft", TINY if args.tiny else DRAFT, args.seed + 20)):
+    record = {
+        "command": " ".join(["python -m specdec.tutor.train", *(argv if argv is not None else sys.argv[1:])]),
+        "seed": args.seed,
+        "train_pairs": len(train),
+        "test_pairs": len(test),
+        "vocab_size": tok.vocab_size,
+        "sequence_positions": length + 1,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs, {platform.system()}",
+        "jax_version": jax.__version__,
+        "numpy_version": np.__version__,
+        "models": {},
+    }
+    for name, shape, seed in (
+        ("tutor", TINY if args.tiny else TUTOR, args.seed + 10),
+        ("draft", TINY if args.tiny else DRAFT, args.seed + 20),
+    ):
         cfg = model.Config(vocab_size=tok.vocab_size, **shape)
-        params, rec = train_model(name, cfg, x, y, w, steps=args.steps, batch=args.batch, lr=args.lr, seed=seed,
-                                  log_every=args.log_every, eval_xyw=(ex, ey, ew))
+        params, rec = train_model(
+            name,
+            cfg,
+            x,
+            y,
+            w,
+            steps=args.steps,
+            batch=args.batch,
+            lr=args.lr,
+            seed=seed,
+            log_every=args.log_every,
+            eval_xyw=(ex, ey, ew),
+        )
         model.save(args.out / name, params, cfg, {"seed": seed, "vocab": "vocab.json"})
         if args.eval_pairs:
             t1 = time.perf_counter()
             rec["test_exact_match"] = round(greedy_accuracy(params, cfg, tok, test[: args.eval_pairs]), 4)
             rec["test_exact_match_pairs"] = min(args.eval_pairs, len(test))
-            print(f"{name}: test loss {rec['test_loss']:.4f}, greedy exact match {rec['test_exact_match']:.3f} "
-                  f"on {rec['test_exact_match_pairs']} test pairs ({time.perf_counter() - t1:.0f} s)", flush=True)
+            print(
+                f"{name}: test loss {rec['test_loss']:.4f}, greedy exact match {rec['test_exact_match']:.3f} "
+                f"on {rec['test_exact_match_pairs']} test pairs ({time.perf_counter() - t1:.0f} s)",
+                flush=True,
+            )
         record["models"][name] = rec
     record["total_wall_time_s"] = round(time.perf_counter() - t0, 1)
     args.record.parent.mkdir(parents=True, exist_ok=True)
     args.record.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}/tutor.*, draft.*, vocab.json and {args.record} "
-          f"({record['total_wall_time_s']:.0f} s in all)", flush=True)
+    print(
+        f"wrote {args.out}/tutor.*, draft.*, vocab.json and {args.record} "
+        f"({record['total_wall_time_s']:.0f} s in all)",
+        flush=True,
+    )
     return 0
 
 
