@@ -37,8 +37,10 @@ def test_roofline_table(capsys):
     assert "llama-2-7b on h200" in out
     assert "ridge point                                  206.1 FLOP/byte" in out
     assert "arithmetic intensity                         4.99 FLOP/byte" in out
-    assert "c_verify = t(5)/t(1)                         1.001" in out
+    assert "c_verify = t(5)/t(1)                         1.002" in out
     assert "never: KV reads grow with the batch" in out
+    assert "weight matmuls compute-bound from batch      221" in out
+    assert "kernels, one after another" not in out  # the breakdown only with --breakdown
     assert "source: NVIDIA H200 product page" in out
 
 
@@ -49,9 +51,10 @@ def test_roofline_json(capsys):
     assert data["forward_cost"]["bound"] == "compute"
     assert data["forward_cost"]["batch"] == 512
     assert data["hardware"]["bandwidth_bytes_per_s"] == 2039e9
-    # 160 since K and V are no longer counted twice (activations and KV write) and the gating is fused
-    # into the gate/up matmul: fewer activation bytes per position, so the ridge is crossed sooner.
-    assert data["compute_bound_batch"] == 160
+    # Per kernel: at context 0 the step turns compute-bound when its weight matmuls do (B_crit),
+    # a little above the ridge (153) because each matmul also moves activations.
+    assert data["compute_bound_batch"] == data["matmul_bound_batch"] == 162
+    assert [k["name"] for k in data["forward_cost"]["kernels"]][:3] == ["embedding", "attn norm", "qkv"]
     assert data["verification_cost_ratio"] is None
 
 
