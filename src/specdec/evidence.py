@@ -24,7 +24,7 @@ from typing import Any
 from specdec import _checks
 from specdec import roofline as rl
 
-__all__ = ["MeasuredPoint", "stack_shape", "gpu_points", "probe_points", "STACK_HEADS"]
+__all__ = ["MeasuredPoint", "stack_shape", "gpu_points", "probe_points", "summarise", "STACK_HEADS"]
 
 #: Attention heads of the recorded stacks (the harness's arguments; the JSON records the other sizes).
 STACK_HEADS: Mapping[str, int] = {"llama7b_shape_S1024": 32, "tiny_S64": 8}
@@ -122,4 +122,18 @@ def probe_points(probe: Mapping[str, Any]) -> list[MeasuredPoint]:
     return [
         _point("cpu probe", t, s, rl.matmul_cost(t, d_in, d_out, cpu, dtype="fp32").time_s)
         for t, s in zip(_field(probe, "tokens", "probe"), times, strict=True)
+    ]
+
+
+def summarise(points: list[MeasuredPoint]) -> list[str]:
+    """One line per series: how many points, and the range of the achieved fraction of the roofline
+    (``"gemm: 13 points at 64% to 78% of the roofline"``)."""
+    fractions: dict[str, list[float]] = {}
+    for p in points:
+        if not isinstance(p, MeasuredPoint):
+            raise TypeError(f"points must hold MeasuredPoint values, got {_checks.show(p)}")
+        fractions.setdefault(p.series, []).append(p.fraction)
+    return [
+        f"{name}: {len(f)} points at {min(f):.0%} to {max(f):.0%} of the roofline"
+        for name, f in fractions.items()
     ]
