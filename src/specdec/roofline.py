@@ -552,17 +552,10 @@ def _kernel_specs(
             )
         )
 
-    def matmul(name, count, d_in, d_out, act_in, kv_write=0.0):
-        add(
-            name,
-            "matmul",
-            count,
-            2.0 * n * d_in * d_out,
-            d_in * d_out * w_bytes,
-            0.0,
-            kv_write,
-            n * (act_in + d_out),
-        )
+    def matmul(name, count, d_in, d_out, act_in, act_out=None, kv_write=0.0):
+        flops, weights = 2.0 * n * d_in * d_out, d_in * d_out * w_bytes
+        out = d_out if act_out is None else act_out
+        add(name, "matmul", count, flops, weights, 0.0, kv_write, n * (act_in + out))
 
     def norm(name, count):  # RMSNorm: ~4 FLOPs per element; reads x and its weight, writes x
         if m.norms:
@@ -572,16 +565,7 @@ def _kernel_specs(
         add("embedding", "gather", 1, 0.0, min(n, m.vocab_size) * d * w_bytes, activations=n * d)
     norm("attn norm", L)
     # Q, K and V: one read of the input; Q written out, K and V written into the cache.
-    add(
-        "qkv",
-        "matmul",
-        L,
-        2.0 * n * d * (q + 2 * m.n_kv_heads * m.head_dim),
-        d * (q + 2 * m.n_kv_heads * m.head_dim) * w_bytes,
-        0.0,
-        n * kv_layer,
-        n * (d + q),
-    )
+    matmul("qkv", L, d, q + 2 * m.n_kv_heads * m.head_dim, d, act_out=q, kv_write=n * kv_layer)
     attended = T * C + T * (T + 1) / 2.0  # new position i attends to C + i earlier positions and itself
     add("attention", "attention", L, 4.0 * q * B * attended, 0.0, B * C * kv_layer, 0.0, 2.0 * n * q)
     matmul("out proj", L, q, d, q + d)  # the residual add is the matmul's epilogue: one more d read
