@@ -44,3 +44,17 @@ def html_build() -> Build:
 def doctest_build(html_build: Build) -> Build:
     """The doctest builder over every page (reuses the environment the HTML build just wrote)."""
     return sphinx_build("doctest")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """After every run: how far the roofline sits below each recorded measurement (bench/results/)."""
+    import json
+
+    from specdec.evidence import gpu_points, probe_points, summarise
+
+    results = ROOT / "bench" / "results"
+    points = gpu_points(json.loads((results / "gpu-h200-2026-11-29.json").read_text(encoding="utf-8")))
+    points += probe_points(json.loads((results / "probe-cpu.json").read_text(encoding="utf-8")))
+    terminalreporter.write_sep("-", "recorded measurements: the share of the roofline each run achieved")
+    for line in summarise(points):
+        terminalreporter.write_line(line)

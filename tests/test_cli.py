@@ -37,8 +37,10 @@ def test_roofline_table(capsys):
     assert "llama-2-7b on h200" in out
     assert "ridge point                                  206.1 FLOP/byte" in out
     assert "arithmetic intensity                         4.99 FLOP/byte" in out
-    assert "c_verify = t(5)/t(1)                         1.001" in out
+    assert "c_verify = t(5)/t(1)                         1.002" in out
     assert "never: KV reads grow with the batch" in out
+    assert "weight matmuls compute-bound from batch      221" in out
+    assert "kernels, one after another" not in out  # the breakdown only with --breakdown
     assert "source: NVIDIA H200 product page" in out
 
 
@@ -49,9 +51,10 @@ def test_roofline_json(capsys):
     assert data["forward_cost"]["bound"] == "compute"
     assert data["forward_cost"]["batch"] == 512
     assert data["hardware"]["bandwidth_bytes_per_s"] == 2039e9
-    # 160 since K and V are no longer counted twice (activations and KV write) and the gating is fused
-    # into the gate/up matmul: fewer activation bytes per position, so the ridge is crossed sooner.
-    assert data["compute_bound_batch"] == 160
+    # Per kernel: at context 0 the step turns compute-bound when its weight matmuls do (B_crit),
+    # a little above the ridge (153) because each matmul also moves activations.
+    assert data["compute_bound_batch"] == data["matmul_bound_batch"] == 162
+    assert [k["name"] for k in data["forward_cost"]["kernels"]][:3] == ["embedding", "attn norm", "qkv"]
     assert data["verification_cost_ratio"] is None
 
 
@@ -299,3 +302,79 @@ def test_a_full_stdout_and_ctrl_c_end_without_a_traceback(tmp_path):
     )
     ctrl_c = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert ctrl_c.returncode == 130 and ctrl_c.stderr == "specdec probe: interrupted\n"
+
+
+# -- the kernel breakdown, a request, and a model from a Hugging Face config ---------------------
+
+LLAMA_2_7B_CONFIG = {
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 32,
+    "intermediate_size": 11008,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+}
+
+
+def test_roofline_from_a_config_file_with_breakdown(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(LLAMA_2_7B_CONFIG), encoding="utf-8")
+    argv = ["--hardware", "a100-sxm-80gb", "--batch", "64", "--context", "1024", "--new-tokens", "5"]
+    code, out, err = run(capsys, "roofline", "--model", str(path), "--breakdown", *argv)
+    assert code == 0 and err == ""
+    assert "c_verify = t(5)/t(1)" in out and "1.313" in out
+    assert "kernels, one after another" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    attention = next(r for r in rows if r[0] == "attention")
+    assert attention[1] == "32" and attention[-3:] == ["memory", "16.934", "54.6%"]
+    assert next(r for r in rows if r[0] == "gate+up")[-3] == "compute"
+    assert f"model: Hugging Face config ({path}" in out
+    # The same kernel table as the preset's.
+    _, preset_out, _ = run(capsys, "roofline", "--model", "llama-2-7b", "--breakdown", *argv)
+
+    def table(text):
+        return text.split("kernels, one after another")[1].split("source:")[0]
+
+    assert table(preset_out) == table(out) and "lm head" in table(out)
+    code, out, _ = run(capsys, "roofline", "--model", str(path), "--json", *argv)
+    assert json.loads(out)["forward_cost"]["kernels"][3]["name"] == "attention"
+
+
+def test_request_table_and_json(capsys):
+    argv = ["request", "--hardware", "a100-sxm-80gb", "--prompt-tokens", "64", "--output-tokens", "12"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and err == ""
+    assert "prefill = time to first token" in out and "6.749 ms" in out
+    assert "decode (11 steps)" in out and "6.503 ms per token" in out
+    assert "largest batch in memory at 75 positions  1691" in out
+    code, out, _ = run(capsys, *argv, "--json")
+    data = json.loads(out)
+    assert data["decode_steps"] == 11 and data["max_batch"] == 1691
+    assert data["total_time_s"] == pytest.approx(data["prefill_time_s"] + data["decode_time_s"])
+    code, out, _ = run(capsys, *argv[:-1], "1")
+    assert "none (one output token) per token" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["request", "--prompt-tokens", "0", "--output-tokens", "3"], "--prompt-tokens must be >= 1"),
+        (["request", "--prompt-tokens", "3", "--output-tokens", "0"], "--output-tokens must be >= 1"),
+        (["request", "--prompt-tokens", "3", "--output-tokens", "3", "--model", "nope"], "--model: unknown"),
+        (["roofline", "--model", "missing/config.json"], "config: cannot read 'missing/config.json'"),
+    ],
+)
+def test_request_and_config_errors(capsys, argv, pattern):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and pattern in err
+
+
+def test_config_missing_a_key_names_it(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({k: v for k, v in LLAMA_2_7B_CONFIG.items() if k != "intermediate_size"}))
+    code, out, err = run(capsys, "roofline", "--model", str(path), "--breakdown")
+    assert code == 2 and out == ""
+    assert "intermediate_size: missing from" in err and err.count("\n") == 1

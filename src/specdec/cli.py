@@ -3,6 +3,8 @@
 Subcommands::
 
     specdec roofline --hardware h200 --model llama-2-7b --batch 1 --context 1024 --new-tokens 5
+    specdec roofline --model path/to/config.json --breakdown
+    specdec request --hardware a100-sxm-80gb --model llama-2-7b --prompt-tokens 64 --output-tokens 12
     specdec speedup --alpha 0.8 --k 5 --c 0.02
     specdec probe [--quick]
     specdec presets
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from specdec import __version__, _checks
+from specdec import generation as gen
 from specdec import roofline as rl
 from specdec import speedup as sp
 from specdec.tutor.cli import add_tutor_parser
@@ -36,12 +39,7 @@ __all__ = ["main", "build_parser"]
 # ----------------------------------------------------------------------------------------------
 
 
-def _si(value: float, unit: str, digits: int = 3) -> str:
-    """``value`` with a decimal SI prefix: _si(13.2e9, "B") -> '13.2 GB'."""
-    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:.{digits}g} {prefix}{unit}"
-    return f"{value:.{digits}g} {unit}"
+_si = rl._si  # ``value`` with a decimal SI prefix: _si(13.2e9, "B") -> '13.2 GB'
 
 
 def _fixed(value: float, digits: int, *, thousands: bool = False) -> str:
@@ -86,23 +84,86 @@ def _emit_json(payload: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _cmd_roofline(args: argparse.Namespace) -> int:
-    kw: dict[str, Any] = dict(
-        batch=args.batch,
-        context=args.context,
+def _model(text: str) -> str | rl.ModelShape:
+    """A model preset's name, or the shape of a Hugging Face config.json at a local path."""
+    if text in rl.MODELS:
+        return text
+    if text.endswith(".json") or os.sep in text or os.path.exists(text):
+        return rl.ModelShape.from_hf_config(text)
+    raise ValueError(
+        f"model: unknown preset {text!r}; valid: {', '.join(rl.MODELS)}, "
+        "or a path to a Hugging Face config.json"
+    )
+
+
+def _dtype_kw(args: argparse.Namespace) -> dict[str, Any]:
+    """The dtype and efficiency flags as keyword arguments of forward_cost; weight_dtype defaults to the
+    hardware's 16-bit dtype."""
+    return dict(
+        weight_dtype=args.weight_dtype
+        if args.weight_dtype is not None
+        else rl.half_precision_dtype(args.hardware),
         kv_dtype=args.kv_dtype,
         compute_dtype=args.compute_dtype,
         flops_efficiency=args.flops_efficiency,
         bandwidth_efficiency=args.bandwidth_efficiency,
     )
-    if args.weight_dtype is not None:
-        kw["weight_dtype"] = args.weight_dtype
-    report = rl.roofline_report(args.model, args.hardware, new_tokens=args.new_tokens, **kw)
+
+
+def _cmd_roofline(args: argparse.Namespace) -> int:
+    model = _model(args.model)
+    kw = dict(_dtype_kw(args), batch=args.batch, context=args.context)
+    report = rl.roofline_report(model, args.hardware, new_tokens=args.new_tokens, **kw)
     if args.json:
         _emit_json(report.to_dict())
         return 0
     print(f"roofline of one forward (Williams, Waterman & Patterson 2009)\n{_table(_roofline_rows(report))}")
+    if args.breakdown:
+        print("kernels, one after another (time = the sum of each kernel's own roofline)")
+        print("\n".join("  " + line for line in rl.format_breakdown(report.cost).splitlines()))
     print(f"  source: {report.hardware.source}")
+    if isinstance(model, rl.ModelShape):
+        print(f"  model: {model.source}")
+    return 0
+
+
+def _cmd_request(args: argparse.Namespace) -> int:
+    model = _model(args.model)
+    r = gen.request_cost(
+        model,
+        args.hardware,
+        prompt_tokens=args.prompt_tokens,
+        output_tokens=args.output_tokens,
+        batch=args.batch,
+        **_dtype_kw(args),
+    )
+    if args.json:
+        _emit_json(r.to_dict())
+        return 0
+    per_token = (
+        "none (one output token)"
+        if r.decode_time_per_token_s is None
+        else _seconds(r.decode_time_per_token_s)
+    )
+    rows = [
+        ("model / hardware", f"{r.model} on {r.hardware}"),
+        ("dtypes", f"weights {r.weight_dtype}, KV {r.kv_dtype}, compute {r.compute_dtype}"),
+        ("batch / prompt / output tokens", f"{r.batch} / {r.prompt_tokens} / {r.output_tokens}"),
+        ("prefill = time to first token", _seconds(r.prefill_time_s)),
+        (f"decode ({r.decode_steps} steps)", f"{_seconds(r.decode_time_s)}, {per_token} per token"),
+        ("total", _seconds(r.total_time_s)),
+        ("output tokens/s (all sequences)", _fixed(r.tokens_per_s, 1, thousands=True)),
+        (
+            "KV cache per token / at the end",
+            f"{_si(r.kv_cache_bytes_per_token, 'B')} / {_si(r.kv_cache_bytes_end, 'B')}",
+        ),
+        (
+            "memory required",
+            f"{_si(r.memory_required_bytes, 'B')} ({'fits' if r.fits_in_memory else 'does NOT fit'})",
+        ),
+        (f"largest batch in memory at {r.prompt_tokens + r.output_tokens - 1} positions", str(r.max_batch)),
+    ]
+    print(f"one request on the roofline (lower bounds; no queueing or sampling)\n{_table(rows)}")
     return 0
 
 
@@ -126,11 +187,13 @@ def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
         ("arithmetic intensity", f"{_fixed(cost.arithmetic_intensity, 2)} FLOP/byte"),
         ("ridge point", f"{_fixed(cost.ridge_point, 1)} FLOP/byte"),
         ("bound", cost.bound),
+        ("time (lower bound)", f"{_seconds(cost.time_s)} (sum over kernels of each kernel's roofline)"),
         (
-            "time (lower bound)",
-            f"{_seconds(cost.time_s)} (compute {_seconds(cost.compute_time_s)}, memory "
-            f"{_seconds(cost.memory_time_s)})",
+            "one roofline, whole forward",
+            f"{_seconds(cost.time_whole_forward_s)} (compute {_seconds(cost.compute_time_s)}, memory "
+            f"{_seconds(cost.memory_time_s)}; looser)",
         ),
+        ("compute-bound kernels' share", f"{cost.compute_bound_fraction:.1%} of the time"),
         ("tokens/s (upper bound)", _fixed(cost.tokens_per_s, 0, thousands=True)),
         (
             "memory required",
@@ -141,11 +204,19 @@ def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
     if report.c_verify is not None:
         rows.append((f"c_verify = t({cost.new_tokens})/t(1)", _fixed(report.c_verify, 3)))
     never_batch = (
-        f"never: KV reads grow with the batch; intensity levels off at "
-        f"{_fixed(report.decode_intensity_limit, 1)} FLOP/byte < ridge {_fixed(cost.ridge_point, 1)}"
+        f"never: KV reads grow with the batch and attention stays memory-bound; the step's intensity "
+        f"levels off at {_fixed(report.decode_intensity_limit, 1)} FLOP/byte "
+        f"(ridge {_fixed(cost.ridge_point, 1)})"
     )
     batch_star, k_star = report.compute_bound_batch, report.compute_bound_k
     rows.append(("decode compute-bound from batch", never_batch if batch_star is None else str(batch_star)))
+    matmul_star = report.matmul_bound_batch
+    rows.append(
+        (
+            "weight matmuls compute-bound from batch",
+            f"never (up to {report.max_batch})" if matmul_star is None else str(matmul_star),
+        )
+    )
     rows.append(
         (
             f"verification compute-bound from k (batch {cost.batch})",
@@ -301,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.commands = sub.choices  # name -> subcommand parser, for errors that name the subcommand
     _add_roofline(sub)
+    _add_request(sub)
     _add_speedup(sub)
     _add_probe(sub)
     _add_presets(sub)
@@ -315,9 +387,7 @@ def _add_roofline(sub: Any) -> None:
         description="Roofline cost of one forward of a model preset on a hardware preset. "
         f"Hardware: {', '.join(rl.HARDWARE)}. Models: {', '.join(rl.MODELS)}.",
     )
-    p.add_argument("--hardware", default="h200", help="hardware preset (default: h200)")
-    p.add_argument("--model", default="llama-2-7b", help="model preset (default: llama-2-7b)")
-    p.add_argument("--batch", type=_integer, default=1, help="sequences in the batch (default: 1)")
+    _add_model_flags(p)
     p.add_argument("--context", type=_integer, default=0, help="cached positions per sequence (default: 0)")
     p.add_argument(
         "--new-tokens",
@@ -325,6 +395,44 @@ def _add_roofline(sub: Any) -> None:
         default=1,
         help="positions per sequence in this forward; k + 1 to verify k",
     )
+    _add_dtype_flags(p)
+    p.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also list the kernels: FLOPs, bytes, intensity, bound and time of each",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_roofline)
+
+
+def _add_request(sub: Any) -> None:
+    p = sub.add_parser(
+        "request",
+        help="prefill, decode and total time of one request, and the KV cache it needs",
+        description="Roofline cost of a request: one prefill forward over the prompt, then one decode "
+        "step per further output token; time to first token, time per output token, tokens/s, KV-cache "
+        "bytes and the largest batch that fits in the hardware's memory.",
+    )
+    _add_model_flags(p)
+    p.add_argument("--prompt-tokens", type=_integer, required=True, help="prompt length in tokens (>= 1)")
+    p.add_argument("--output-tokens", type=_integer, required=True, help="output tokens to generate (>= 1)")
+    _add_dtype_flags(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_request)
+
+
+def _add_model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hardware", default="h200", help="hardware preset (default: h200)")
+    p.add_argument(
+        "--model",
+        default="llama-2-7b",
+        help="model preset (default: llama-2-7b) or the path of a local Hugging Face config.json "
+        "(LLaMA family or GPT-2; nothing is downloaded)",
+    )
+    p.add_argument("--batch", type=_integer, default=1, help="sequences in the batch (default: 1)")
+
+
+def _add_dtype_flags(p: argparse.ArgumentParser) -> None:
     dtypes = ", ".join(rl.DTYPE_BYTES)
     p.add_argument(
         "--weight-dtype",
@@ -337,8 +445,6 @@ def _add_roofline(sub: Any) -> None:
     )
     p.add_argument("--flops-efficiency", type=_real, default=1.0, help="achieved fraction of peak FLOP/s")
     p.add_argument("--bandwidth-efficiency", type=_real, default=1.0, help="achieved fraction of bandwidth")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(func=_cmd_roofline)
 
 
 def _add_speedup(sub: Any) -> None:

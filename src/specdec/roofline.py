@@ -56,6 +56,9 @@ __all__ = [
     "verification_cost_ratio",
     "compute_bound_batch",
     "compute_bound_k",
+    "matmul_bound_batch",
+    "KernelCost",
+    "format_breakdown",
     "RooflineReport",
     "roofline_report",
     "sweep_tokens",
@@ -177,7 +180,9 @@ class ModelShape:
     (SwiGLU-style, three matrices) or a plain two-matrix MLP of inner size ``d_ffn``. Normalisation
     layers carry one weight vector of ``d_model`` each: two per layer and one final. No biases.
     ``published_params`` is the published parameter count, if there is one, for testing the derived
-    :attr:`n_params`.
+    :attr:`n_params`. ``norms=False`` leaves the normalisation layers out and ``embeddings=False`` the
+    token-embedding table and the output head (``vocab_size`` and ``tied_embeddings`` are then
+    unused): a bare stack of layers, such as a benchmark times.
 
     The dimensions must be integers in [1, :data:`MAX_COUNT`], ``tied_embeddings`` and ``gated_ffn``
     ``True`` or ``False``, ``name`` a non-empty string and ``source`` a string; they are stored as
@@ -197,6 +202,8 @@ class ModelShape:
     gated_ffn: bool
     source: str
     published_params: float | None = None
+    norms: bool = True
+    embeddings: bool = True
 
     def __post_init__(self) -> None:
         # Stored as plain Python int, bool, str and float: a NumPy integer (np.int32, say) would keep
@@ -208,7 +215,7 @@ class ModelShape:
             raise ValueError(
                 f"n_kv_heads must divide n_heads, got n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}"
             )
-        for f in ("tied_embeddings", "gated_ffn"):
+        for f in ("tied_embeddings", "gated_ffn", "norms", "embeddings"):
             object.__setattr__(self, f, _checks.flag(f, getattr(self, f)))
         object.__setattr__(self, "source", _checks.text("source", self.source))
         if self.published_params is not None:
@@ -232,25 +239,39 @@ class ModelShape:
 
     @property
     def norm_params(self) -> int:
-        """All normalisation weights: two per layer plus the final one."""
-        return (2 * self.n_layers + 1) * self.d_model
+        """All normalisation weights: two per layer plus the final one (0 without norms)."""
+        return (2 * self.n_layers + 1) * self.d_model if self.norms else 0
+
+    @property
+    def head_params(self) -> int:
+        """Parameters of the output head (0 for a bare stack, ``embeddings=False``)."""
+        return self.vocab_size * self.d_model if self.embeddings else 0
 
     @property
     def matmul_params(self) -> int:
         """Parameters that take part in matrix multiplications: all layers plus the output head."""
-        return self.n_layers * (self.attention_params_per_layer + self.ffn_params_per_layer) + (
-            self.vocab_size * self.d_model
+        return (
+            self.n_layers * (self.attention_params_per_layer + self.ffn_params_per_layer) + self.head_params
         )
 
     @property
     def input_embedding_params(self) -> int:
         """Parameters of a separate input-embedding table: 0 if it is tied to the output head."""
-        return 0 if self.tied_embeddings else self.vocab_size * self.d_model
+        return 0 if self.tied_embeddings else self.head_params
 
     @property
     def n_params(self) -> int:
         """Total parameter count derived from the shape."""
         return self.matmul_params + self.input_embedding_params + self.norm_params
+
+    @classmethod
+    def from_hf_config(cls, config: Any, *, name: str | None = None) -> ModelShape:
+        """The shape of a Hugging Face ``config.json``: a local path (or a directory holding one) or
+        the parsed dict, LLaMA family (``llama``, ``mistral``) or GPT-2; nothing is downloaded. A
+        missing required key raises ``ValueError`` naming it. See :mod:`specdec.hf_config`."""
+        from specdec.hf_config import shape_from_hf_config
+
+        return shape_from_hf_config(config, name=name)
 
     def kv_cache_bytes_per_token(self, kv_dtype: str = "bf16") -> float:
         """Bytes of K and V cached per token of one sequence, all layers."""
@@ -433,6 +454,13 @@ def get_model(name: str | ModelShape) -> ModelShape:
 # ----------------------------------------------------------------------------------------------
 
 
+def _rates(hw: Hardware, compute_dtype: str, flops_efficiency: object, bandwidth_efficiency: object):
+    """Peak FLOP/s and bandwidth after the efficiency factors, each checked to be a fraction in (0, 1]."""
+    fe = _checks.fraction("flops_efficiency", flops_efficiency)
+    be = _checks.fraction("bandwidth_efficiency", bandwidth_efficiency)
+    return hw.peak(compute_dtype) * fe, hw.bandwidth_bytes_per_s * be, fe, be
+
+
 def _roofline(
     flops: float,
     bytes_moved: float,
@@ -442,10 +470,7 @@ def _roofline(
     bandwidth_efficiency: object,
 ) -> dict[str, Any]:
     """Times, intensity, ridge and bound; ValueError naming the culprit if any of them is not finite."""
-    fe = _checks.fraction("flops_efficiency", flops_efficiency)
-    be = _checks.fraction("bandwidth_efficiency", bandwidth_efficiency)
-    peak = hw.peak(compute_dtype) * fe
-    bandwidth = hw.bandwidth_bytes_per_s * be
+    peak, bandwidth, fe, be = _rates(hw, compute_dtype, flops_efficiency, bandwidth_efficiency)
     compute_time = flops / peak if peak > 0 else math.inf
     memory_time = bytes_moved / bandwidth if bandwidth > 0 else math.inf
     out = {
@@ -474,34 +499,139 @@ def _roofline(
 
 
 @dataclass(frozen=True)
+class KernelCost:
+    """One kernel of a forward (or ``count`` identical ones, one per layer), on its own roofline.
+
+    ``kind`` is ``"matmul"`` (a weight matrix product), ``"attention"`` (scores and weighted sum over
+    the cache), ``"elementwise"`` (a norm or the activation function) or ``"gather"`` (the embedding
+    lookup). FLOPs, bytes and times are totals over the ``count`` instances; ``time_s`` is
+    max(``compute_time_s``, ``memory_time_s``) and ``bound`` says which one it is.
+    """
+
+    name: str
+    kind: str
+    count: int
+    flops: float
+    bytes_weights: float
+    bytes_kv_read: float
+    bytes_kv_write: float
+    bytes_activations: float
+    bytes: float
+    arithmetic_intensity: float
+    compute_time_s: float
+    memory_time_s: float
+    time_s: float
+    bound: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (for JSON)."""
+        return _checks.to_dict(self)
+
+
+def _kernel_specs(
+    m: ModelShape, B: int, T: int, C: int, w_bytes: float, a_bytes: float, kv_per_token: float
+) -> list[dict[str, Any]]:
+    """FLOPs and bytes of every kernel of one forward, in the order they run (:class:`ForwardCost`
+    lists what each counts), for ``B`` sequences of ``T`` new positions after ``C`` cached ones."""
+    n, L, d, f = B * T, m.n_layers, m.d_model, m.d_ffn
+    q, kv_layer = m.n_heads * m.head_dim, kv_per_token / m.n_layers
+    up = (2 if m.gated_ffn else 1) * f  # a gated MLP's gate and up outputs, side by side
+    specs: list[dict[str, Any]] = []
+
+    def add(name, kind, count, flops, weights=0.0, kv_read=0.0, kv_write=0.0, activations=0.0):
+        specs.append(
+            dict(
+                name=name,
+                kind=kind,
+                count=count,
+                flops=count * flops,
+                bytes_weights=count * weights,
+                bytes_kv_read=count * kv_read,
+                bytes_kv_write=count * kv_write,
+                bytes_activations=count * activations * a_bytes,
+            )
+        )
+
+    def matmul(name, count, d_in, d_out, act_in, act_out=None, kv_write=0.0):
+        flops, weights = 2.0 * n * d_in * d_out, d_in * d_out * w_bytes
+        out = d_out if act_out is None else act_out
+        add(name, "matmul", count, flops, weights, 0.0, kv_write, n * (act_in + out))
+
+    def norm(name, count):  # RMSNorm: ~4 FLOPs per element; reads x and its weight, writes x
+        if m.norms:
+            add(name, "elementwise", count, 4.0 * n * d, d * a_bytes, activations=2.0 * n * d)
+
+    if m.embeddings:  # one row per position, at most the whole table
+        add("embedding", "gather", 1, 0.0, min(n, m.vocab_size) * d * w_bytes, activations=n * d)
+    norm("attn norm", L)
+    # Q, K and V: one read of the input; Q written out, K and V written into the cache.
+    matmul("qkv", L, d, q + 2 * m.n_kv_heads * m.head_dim, d, act_out=q, kv_write=n * kv_layer)
+    attended = T * C + T * (T + 1) / 2.0  # new position i attends to C + i earlier positions and itself
+    add("attention", "attention", L, 4.0 * q * B * attended, 0.0, B * C * kv_layer, 0.0, 2.0 * n * q)
+    matmul("out proj", L, q, d, q + d)  # the residual add is the matmul's epilogue: one more d read
+    norm("ffn norm", L)
+    matmul("gate+up" if m.gated_ffn else "up", L, d, up, d)
+    add("activation", "elementwise", L, 4.0 * n * f, activations=n * (up + f))
+    matmul("down", L, f, d, f + d)
+    norm("final norm", 1)
+    if m.embeddings:
+        matmul("lm head", 1, d, m.vocab_size, d)
+    return specs
+
+
+def _kernel_cost(spec: Mapping[str, Any], peak: float, bandwidth: float) -> KernelCost:
+    nbytes = (
+        spec["bytes_weights"] + spec["bytes_kv_read"] + spec["bytes_kv_write"] + spec["bytes_activations"]
+    )
+    compute, memory = spec["flops"] / peak, nbytes / bandwidth
+    return KernelCost(
+        **spec,
+        bytes=nbytes,
+        arithmetic_intensity=spec["flops"] / nbytes,
+        compute_time_s=compute,
+        memory_time_s=memory,
+        time_s=max(compute, memory),
+        bound="compute" if compute > memory else "memory",
+    )
+
+
+@dataclass(frozen=True)
 class ForwardCost:
     """FLOPs, bytes and roofline time of one forward; see :func:`forward_cost`.
 
     Units: ``flops*`` in FLOPs, ``bytes*`` in bytes, intensities and ``ridge_point`` in FLOP/byte,
-    ``*_time_s`` in seconds, ``tokens_per_s`` in token positions per second. ``time_s`` is a lower
-    bound: max(FLOPs / peak, bytes / bandwidth) after the efficiency factors.
+    ``*_time_s`` in seconds, ``tokens_per_s`` in token positions per second.
+
+    A forward is the list of kernels in ``kernels`` (:class:`KernelCost`), which run one after
+    another: per layer a norm, the Q/K/V matmul, attention over the cache, the output projection, a
+    norm, the gate/up (or up) matmul, the activation function and the down projection; before them
+    the embedding lookup and after them the final norm and the output head. ``time_s``, the lower
+    bound this module reports, is the **sum over kernels of each kernel's own roofline**,
+    max(FLOPs / peak, bytes / bandwidth), after the efficiency factors. ``time_whole_forward_s`` is
+    the looser bound of one roofline over the whole forward, max(``compute_time_s``,
+    ``memory_time_s``) of the totals: it lets one kernel's arithmetic hide under another kernel's
+    memory traffic, which kernels that run one after another cannot do, so it is never larger than
+    ``time_s``. ``bound`` is ``"compute"`` when the compute-bound kernels take more than half of
+    ``time_s`` (their share is ``compute_bound_fraction``), else ``"memory"``.
 
     FLOPs: 2 per multiply-add in every weight matrix (all layers and the output head) for each of the
-    ``batch × new_tokens`` positions, plus attention scores and the weighted sum of values
-    (4 · n_heads · head_dim FLOPs per layer per attended position; new position i attends to
-    ``context + i`` earlier positions and itself).
+    ``batch × new_tokens`` positions; attention scores and the weighted sum of values (4 · n_heads ·
+    head_dim FLOPs per layer per attended position; new position i attends to ``context + i``
+    earlier positions and itself; the softmax is not counted); element-wise kernels at 4 FLOPs per
+    element (a norm per input element, the activation per output element).
 
-    Bytes: the least a forward can move when each weight matrix, or each group of matrices that
-    share an input, is one matmul kernel and everything else is fused into those kernels:
+    Bytes, per kernel, the least it can move:
 
-    - weights: every matmul weight (all layers and the output head) streamed once, and the norm
-      weights in ``compute_dtype``. A separate (untied) input-embedding table is only gathered row by
-      row, so it costs one row per position (at most the whole table), not its size; a tied table is
-      streamed once, for the output head, and that one read also serves the input rows.
-    - KV cache: read once for the ``context`` positions of every sequence; K and V of every new
-      position written once, into the cache (``bytes_kv_write``, in ``kv_dtype``).
-    - activations, in ``compute_dtype``: each matmul reads its input once and writes its output once.
-      Q, K and V share one read of their input, and so do the gate and up projections of a gated MLP;
-      the Q/K/V matmul writes Q only (K and V go straight into the cache, counted above, not twice);
-      the gate/up matmul writes the gated product, one ``d_ffn``-wide vector. Element-wise operations
-      (norms, activation functions, the gating, residual adds) are fused into the matmuls, and
-      attention's own reads of Q and of the new K and V, and its write of the output that the output
-      projection reads, are not counted beyond the matmul traffic above.
+    - weights: each matmul streams its weight matrix once, in ``weight_dtype``; each norm reads its
+      weight vector, in ``compute_dtype``; the embedding lookup gathers one row per position (at most
+      the whole table), from the output head's table when the two are tied.
+    - KV cache, in ``kv_dtype``: attention reads the ``context`` cached positions of every sequence;
+      the Q/K/V matmul writes K and V of every new position into the cache (``bytes_kv_write``).
+    - activations, in ``compute_dtype``: each kernel reads its input and writes its output once. The
+      Q/K/V matmul reads its input once and writes Q only (K and V go to the cache); attention reads
+      Q and writes its output; the residual adds are the epilogues of the output and down
+      projections, which read the residual stream besides their input; a gated MLP's gate/up matmul
+      writes both halves, and the activation kernel reads them and writes their gated product.
 
     ``memory_required_bytes`` is all weights plus the KV cache after the forward; ``fits_in_memory``
     compares it with one device's capacity. Nothing is sharded.
@@ -517,6 +647,7 @@ class ForwardCost:
     compute_dtype: str
     flops_matmul: float
     flops_attention: float
+    flops_elementwise: float
     flops: float
     bytes_weights: float
     bytes_kv_read: float
@@ -527,15 +658,18 @@ class ForwardCost:
     ridge_point: float
     compute_time_s: float
     memory_time_s: float
+    time_whole_forward_s: float
     time_s: float
+    compute_bound_fraction: float
     bound: str
     tokens_per_s: float
     memory_required_bytes: float
     fits_in_memory: bool
+    kernels: tuple[KernelCost, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (for JSON)."""
-        return _checks.to_dict(self)
+        """Plain-dict form (for JSON), each kernel as a dict."""
+        return _checks.to_dict(self) | {"kernels": [k.to_dict() for k in self.kernels]}
 
 
 def _default_compute_dtype(weight_dtype: str) -> str:
@@ -559,7 +693,7 @@ def forward_cost(
 
     ``new_tokens = 1`` is a plain decode step; ``new_tokens = k + 1`` is the target forward that
     verifies k drafted tokens. Each sequence already has ``context`` positions in its KV cache. What
-    the FLOPs, bytes and memory count, item by item, is listed under :class:`ForwardCost`.
+    the kernels, FLOPs, bytes and memory count, item by item, is listed under :class:`ForwardCost`.
 
     ``weight_dtype`` sets the bytes per weight; ``compute_dtype`` (default: the weight dtype, or bf16
     for int8/int4 weight-only quantisation) picks the hardware peak and the activation size;
@@ -571,75 +705,50 @@ def forward_cost(
     :data:`MAX_COUNT`], ``context`` not an integer in [0, :data:`MAX_COUNT`], an efficiency outside
     (0, 1], or rates so extreme that a time or rate of the result is not a finite positive number.
     """
-    m = get_model(model)
-    hw = get_hardware(hardware)
-    B = _count("batch", batch, 1)
-    T = _count("new_tokens", new_tokens, 1)
-    C = _count("context", context, 0)
+    m, hw = get_model(model), get_hardware(hardware)
+    B, T, C = _count("batch", batch, 1), _count("new_tokens", new_tokens, 1), _count("context", context, 0)
     wdt = _dtype("weight_dtype", weight_dtype)
     cdt = _dtype("compute_dtype", compute_dtype if compute_dtype is not None else _default_compute_dtype(wdt))
     kdt = _dtype("kv_dtype", kv_dtype if kv_dtype is not None else cdt)
     hw.peak(cdt)  # an unverified compute dtype is reported before the efficiencies are checked
-
-    counts = _forward_counts(m, B, T, C, DTYPE_BYTES[wdt], DTYPE_BYTES[cdt], m.kv_cache_bytes_per_token(kdt))
-    roof = _roofline(counts["flops"], counts["bytes"], hw, cdt, flops_efficiency, bandwidth_efficiency)
-    tokens_per_s = B * T / roof["time_s"]
-    if not math.isfinite(tokens_per_s):
-        raise ValueError(
-            f"hardware: tokens_per_s is {tokens_per_s!r}, not finite (peaks and bandwidth too large)"
-        )
+    kv_per_token = m.kv_cache_bytes_per_token(kdt)
+    totals, specs = _totals(_kernel_specs(m, B, T, C, DTYPE_BYTES[wdt], DTYPE_BYTES[cdt], kv_per_token))
+    whole = _roofline(totals["flops"], totals["bytes"], hw, cdt, flops_efficiency, bandwidth_efficiency)
+    peak, bandwidth, _, _ = _rates(hw, cdt, flops_efficiency, bandwidth_efficiency)
+    kernels = tuple(_kernel_cost(s, peak, bandwidth) for s in specs)
+    time_s = math.fsum(k.time_s for k in kernels)
+    compute_share = math.fsum(k.time_s for k in kernels if k.bound == "compute") / time_s
+    tokens_per_s = B * T / time_s
+    if not (math.isfinite(time_s) and math.isfinite(tokens_per_s) and tokens_per_s > 0):
+        raise ValueError(f"hardware: the time {time_s!r} s or tokens_per_s {tokens_per_s!r} is not finite")
+    weights = (m.matmul_params + m.input_embedding_params) * DTYPE_BYTES[wdt]
+    memory = weights + m.norm_params * DTYPE_BYTES[cdt] + B * (C + T) * kv_per_token
     return ForwardCost(
-        model=m.name,
-        hardware=hw.name,
-        batch=B,
-        new_tokens=T,
-        context=C,
-        weight_dtype=wdt,
-        kv_dtype=kdt,
-        compute_dtype=cdt,
-        tokens_per_s=tokens_per_s,
-        fits_in_memory=counts["memory_required_bytes"] <= hw.memory_bytes,
-        **counts,
-        **roof,
-    )
+        model=m.name, hardware=hw.name, batch=B, new_tokens=T, context=C,
+        weight_dtype=wdt, kv_dtype=kdt, compute_dtype=cdt, **totals,
+        arithmetic_intensity=whole["arithmetic_intensity"], ridge_point=whole["ridge_point"],
+        compute_time_s=whole["compute_time_s"], memory_time_s=whole["memory_time_s"],
+        time_whole_forward_s=whole["time_s"], time_s=time_s, compute_bound_fraction=compute_share,
+        bound="compute" if compute_share > 0.5 else "memory", tokens_per_s=tokens_per_s,
+        memory_required_bytes=memory, fits_in_memory=memory <= hw.memory_bytes, kernels=kernels,
+    )  # fmt: skip
 
 
-def _forward_counts(
-    m: ModelShape, B: int, T: int, C: int, w_bytes: float, a_bytes: float, kv_per_token: float
-) -> dict[str, float]:
-    """The FLOP, byte and memory counts of :func:`forward_cost` (:class:`ForwardCost` lists what is
-    counted), for ``B`` sequences of ``T`` new positions after ``C`` cached ones, with weights of
-    ``w_bytes``, activations of ``a_bytes`` and ``kv_per_token`` bytes of K and V per position."""
-    positions = B * T
-    d, q_dim = m.d_model, m.n_heads * m.head_dim
+def _totals(specs: list[dict[str, Any]]) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The FLOP and byte totals of :class:`ForwardCost` over the kernels ``specs`` (returned too)."""
+    flops = {kind: math.fsum(s["flops"] for s in specs if s["kind"] in kinds) for kind, kinds in _FLOP_KINDS}
+    parts = ("bytes_weights", "bytes_kv_read", "bytes_kv_write", "bytes_activations")
+    out = flops | {key: math.fsum(s[key] for s in specs) for key in parts}
+    out["flops"] = math.fsum(flops.values())
+    out["bytes"] = math.fsum(out[key] for key in parts)
+    return out, specs
 
-    # FLOPs
-    flops_matmul = 2.0 * positions * m.matmul_params
-    attended = T * C + T * (T + 1) / 2.0  # sum over new positions of positions each one attends to
-    flops_attention = 4.0 * m.n_layers * q_dim * B * attended
 
-    # Bytes
-    gathered_rows = 0 if m.tied_embeddings else min(positions, m.vocab_size)
-    bytes_weights = (m.matmul_params + gathered_rows * d) * w_bytes + m.norm_params * a_bytes
-    bytes_kv_read = B * C * kv_per_token
-    bytes_kv_write = positions * kv_per_token
-    attention_act = (d + q_dim) + (q_dim + d)  # Q/K/V matmul: in, Q out; output projection: in, out
-    ffn_act = (d + m.d_ffn) + (m.d_ffn + d)  # gate/up (or up) matmul: in, out; down: in, out
-    act_per_position = m.n_layers * (attention_act + ffn_act) + (d + m.vocab_size)  # + output head
-    bytes_activations = positions * act_per_position * a_bytes
-    return {
-        "flops_matmul": flops_matmul,
-        "flops_attention": flops_attention,
-        "flops": flops_matmul + flops_attention,
-        "bytes_weights": bytes_weights,
-        "bytes_kv_read": bytes_kv_read,
-        "bytes_kv_write": bytes_kv_write,
-        "bytes_activations": bytes_activations,
-        "bytes": bytes_weights + bytes_kv_read + bytes_kv_write + bytes_activations,
-        "memory_required_bytes": (m.matmul_params + m.input_embedding_params) * w_bytes
-        + m.norm_params * a_bytes
-        + B * (C + T) * kv_per_token,
-    }
+_FLOP_KINDS = (
+    ("flops_matmul", ("matmul",)),
+    ("flops_attention", ("attention",)),
+    ("flops_elementwise", ("elementwise", "gather")),
+)
 
 
 @dataclass(frozen=True)
@@ -744,12 +853,14 @@ def _first_true(predicate: Any, lo: int, hi: int) -> int | None:
 def compute_bound_batch(
     model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = COMPUTE_BOUND_MAX_BATCH, **kw: Any
 ) -> int | None:
-    """Smallest batch at which the forward (default: one decode step) becomes compute-bound.
+    """Smallest batch at which the forward (default: one decode step) becomes compute-bound: its
+    compute-bound kernels take more than half of its time (:attr:`ForwardCost.bound`).
 
     ``kw`` goes to :func:`forward_cost` (``context``, ``new_tokens``, dtypes, efficiencies). Returns
     ``None`` if the forward is still memory-bound at ``max_batch``: with a long context the KV cache,
-    which is read once per sequence, grows with the batch just as the FLOPs do, so the intensity
-    levels off below the ridge and no batch makes decode compute-bound. ``max_batch`` defaults to
+    which is read once per sequence, grows with the batch just as the FLOPs do, so attention over it
+    stays memory-bound and outweighs the matmuls however large the batch (compare
+    :func:`matmul_bound_batch`, where the matmuls alone cross). ``max_batch`` defaults to
     :data:`COMPUTE_BOUND_MAX_BATCH` and may be at most :data:`MAX_COUNT`.
     """
     mb = _count("max_batch", max_batch, 1)
@@ -777,20 +888,83 @@ def compute_bound_k(
     )
 
 
+def _matmul_share(cost: ForwardCost) -> float:
+    """Share of the weight matmuls' time spent in the compute-bound ones."""
+    matmuls = [k for k in cost.kernels if k.kind == "matmul"]
+    return math.fsum(k.time_s for k in matmuls if k.bound == "compute") / math.fsum(k.time_s for k in matmuls)
+
+
+def matmul_bound_batch(
+    model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = COMPUTE_BOUND_MAX_BATCH, **kw: Any
+) -> int | None:
+    """Smallest batch at which the weight matmuls turn compute-bound: the JAX scaling book's B_crit.
+
+    The matmul kernels of one forward (Q/K/V, output, gate/up, down, output head) count as
+    compute-bound when the compute-bound ones among them take more than half of their time. Their
+    intensity grows with the number of positions ``batch × new_tokens`` and does not depend on the
+    context, unlike :func:`compute_bound_batch`, which asks the same of the whole step, attention
+    over the KV cache included. ``kw`` and ``max_batch`` as for :func:`compute_bound_batch`.
+    """
+    mb = _count("max_batch", max_batch, 1)
+    if "batch" in kw:
+        raise ValueError("batch: searched by matmul_bound_batch; do not pass it")
+    return _first_true(lambda b: _matmul_share(forward_cost(model, hardware, batch=b, **kw)) > 0.5, 1, mb)
+
+
+def format_breakdown(cost: ForwardCost) -> str:
+    """The kernels of ``cost`` as a text table, one row per kernel and a total: how many run, their
+    FLOPs and bytes, intensity, bound, time and share of ``time_s`` (what ``specdec roofline
+    --breakdown`` prints; at most 72 characters wide)."""
+    if not isinstance(cost, ForwardCost):
+        raise TypeError(f"cost must be a ForwardCost, got {_checks.show(cost)}")
+    scale, unit = (1e3, "ms") if cost.time_s >= 1e-3 else (1e6, "us")
+
+    def row(
+        name: str, count: str, flops: str, nbytes: str, intensity: str, bound: str, time: str, share: str
+    ):
+        return f"{name:<11}{count:>6}{flops:>9}{nbytes:>9}{intensity:>8}  {bound:<8}{time:>11}{share:>7}"
+
+    lines = [row("kernel", "count", "FLOPs", "bytes", "FLOP/B", "bound", f"time {unit}", "share")]
+    for item in (*cost.kernels, cost):
+        lines.append(
+            row(
+                getattr(item, "name", "total"),
+                str(getattr(item, "count", "")),
+                _si(item.flops, ""),
+                _si(item.bytes, "B"),
+                f"{item.arithmetic_intensity:.1f}",
+                item.bound,
+                f"{item.time_s * scale:.3f}",
+                f"{item.time_s / cost.time_s:.1%}",
+            )
+        )
+    return "\n".join(lines)
+
+
+def _si(value: float, unit: str, digits: int = 3) -> str:
+    """``value`` with a decimal SI prefix: _si(13.2e9, "B") -> '13.2 GB'."""
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.{digits}g} {prefix}{unit}"
+    return f"{value:.{digits}g} {unit}".rstrip()
+
+
 @dataclass(frozen=True)
 class RooflineReport:
     """What ``python -m specdec roofline`` reports; see :func:`roofline_report`.
 
     ``cost``: the forward asked for. ``c_verify``: t(new_tokens) / t(1), ``None`` for a one-position
-    forward. ``compute_bound_batch`` and ``compute_bound_k``: the crossovers (``None``: never, up to
-    ``max_batch`` / ``k_max``). ``decode_intensity_limit``: the decode intensity, in FLOP/byte, at
-    ``max_batch``, where it levels off when the KV cache keeps decode memory-bound.
+    forward. ``compute_bound_batch``, ``matmul_bound_batch`` and ``compute_bound_k``: the crossovers
+    (``None``: never, up to ``max_batch`` / ``k_max``). ``decode_intensity_limit``: the decode
+    intensity, in FLOP/byte, at ``max_batch``, where it levels off when the KV cache keeps decode
+    memory-bound.
     """
 
     cost: ForwardCost
     hardware: Hardware
     c_verify: float | None
     compute_bound_batch: int | None
+    matmul_bound_batch: int | None
     compute_bound_k: int | None
     decode_intensity_limit: float
     max_batch: int
@@ -803,6 +977,7 @@ class RooflineReport:
             "hardware": self.hardware.to_dict(),
             "verification_cost_ratio": self.c_verify,
             "compute_bound_batch": self.compute_bound_batch,
+            "matmul_bound_batch": self.matmul_bound_batch,
             "compute_bound_k": self.compute_bound_k,
             "decode_intensity_limit": self.decode_intensity_limit,
         }
@@ -812,7 +987,8 @@ def roofline_report(
     model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1, **kw: Any
 ) -> RooflineReport:
     """One forward (:func:`forward_cost`, ``new_tokens`` positions and ``kw``), its verification cost
-    ratio, and where decode (over the batch) and verification (over k) turn compute-bound.
+    ratio, and where decode (over the batch: the whole step, and its weight matmuls) and verification
+    (over k) turn compute-bound.
 
     ``kw`` takes the other arguments of :func:`forward_cost`; ``weight_dtype`` defaults to
     :func:`half_precision_dtype` of the hardware, so every preset works with the defaults.
@@ -828,6 +1004,7 @@ def roofline_report(
         hardware=hw,
         c_verify=c_verify,
         compute_bound_batch=compute_bound_batch(model, hw, max_batch=max_batch, **per_sequence),
+        matmul_bound_batch=matmul_bound_batch(model, hw, max_batch=max_batch, **per_sequence),
         compute_bound_k=compute_bound_k(model, hw, k_max=k_max, **kw),
         decode_intensity_limit=forward_cost(model, hw, batch=max_batch, **per_sequence).arithmetic_intensity,
         max_batch=max_batch,
