@@ -27,14 +27,12 @@ last n − 1 tokens) and :class:`PromptLookup` (Saxena 2023: copy what followed 
 the context's last n-gram).
 
 Trees. A tree-shaped draft (Medusa, EAGLE, SpecInfer: several candidates per position, verified in one
-target forward under a tree attention mask) extends this seam instead of replacing it. A tree draft is
-a :class:`Draft` plus one parent index per drafted token (a chain is the tree whose parents are
--1, 0, 1, ...); the target is called once on the flattened tree with that mask and returns one p_T row
-per node; verification walks from the root, trying the children of an accepted node one after another
-with the same acceptance test, each rejection replacing p_T by its residual for the next sibling
-(the multi-candidate rule of SpecInfer, Miao et al. 2023). The private ``_verify`` is that walk on a tree of
-one chain, so the loop only has to dispatch on the draft's shape; ``propose``, the cost accounting and
-the result record stay as they are.
+target forward under a tree attention mask) extends this seam instead of replacing it: :mod:`specdec.tree`
+holds it. A tree draft is the tokens, their p_D rows and one parent index per drafted token (a chain is
+the tree whose parents are -1, 0, 1, ...); the target returns one p_T row per node; verification walks
+from the root, trying the children of an accepted node one after another with the acceptance test used
+here, each rejection replacing p_T by its residual for the next sibling (the multi-candidate rule of
+SpecInfer, Miao et al. 2023). Its decoding loop returns the :class:`SpeculativeResult` defined here.
 
 All randomness comes from the ``numpy.random.Generator`` passed in; the global RNG is never touched.
 Bad input raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value, naming the argument
