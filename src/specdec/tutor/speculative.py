@@ -15,8 +15,8 @@ Drafters (the seam of :mod:`specdec.sampling`, ``propose(context, k, rng) -> Dra
 :class:`CachedModelDrafter` (the tutor's draft model, k tokens one after another with its own KV cache),
 :func:`ngram_drafter` (an n-gram model of the tutor's training sequences as a
 :class:`specdec.models.NGramDrafter`) and :class:`specdec.sampling.PromptLookup` as it is.
-:func:`speculative_correct` is the decoding loop: Algorithm 1 of Leviathan et al. at any temperature, the plain argmax rule at temperature 0 (which
-emits the autoregressive greedy output). With no drafter it is autoregressive decoding on the same
+:func:`speculative_correct` is the decoding loop: Algorithm 1 of Leviathan et al. at any
+temperature, the plain argmax rule at temperature 0 (which emits the autoregressive greedy output). With no drafter it is autoregressive decoding on the same
 code path, which is the harness's baseline.
 """
 
