@@ -12,12 +12,12 @@ The keys and values of a position depend only on what it attends to and on its p
 node's entries are those a chain forward would have written, up to float32 rounding.
 
 Drafters (the seam of :mod:`specdec.sampling`, ``propose(context, k, rng) -> Draft``):
-:class:`CachedModelDrafter` (the tutor's draft model, k tokens one after another with its own KV cache),
-:func:`ngram_drafter` (an n-gram model of the tutor's training sequences as a
+:class:`CachedModelDrafter` (the tutor's draft model, k tokens one after another, its own KV cache),
+:func:`ngram_drafter` (an n-gram model of the tutor's training sequences, an
 :class:`specdec.models.NGramDrafter`) and :class:`specdec.sampling.PromptLookup` as it is.
 :func:`speculative_correct` is the decoding loop: Algorithm 1 of Leviathan et al. at any
-temperature, the plain argmax rule at temperature 0 (which emits the autoregressive greedy output). With no drafter it is autoregressive decoding on the same
-code path, which is the harness's baseline.
+temperature, the plain argmax rule at temperature 0 (it emits the autoregressive greedy output).
+With no drafter it is autoregressive decoding on the same code path: the harness's baseline.
 """
 
 from __future__ import annotations
