@@ -159,8 +159,10 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
     total_s, decode_s = sum(r.total_s for r in runs), sum(r.total_s - r.prefill_s for r in runs)
     tau = (sum(steps) + len(steps)) / len(steps)
     k_mean = sum(drafted) / len(steps)
-    c = a["draft_s"] / sum(drafted) / t[1] if sum(drafted) and a["draft_s"] else 0.0
-    c_verify = float(np.mean(t[np.array(T)] / t[1]))
+    t1 = base["t1_s"] if base is not None else sum(r.verify_s for r in runs) / len(steps)  # in situ
+    c = a["draft_s"] / sum(drafted) / t1 if sum(drafted) and a["draft_s"] else 0.0
+    c_verify = sum(r.verify_s for r in runs) / len(steps) / t1  # its own forwards, measured in the runs
+    c_verify_curve = float(np.mean(t[np.array(T)] / t[1]))  # the same from the cost curve (random tokens)
     rec = {
         "name": name,
         "tau": round(tau, 3),
@@ -170,6 +172,8 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
         "draft_forwards": sum(r.draft_forwards for r in runs),
         "c": round(c, 4),
         "c_verify": round(c_verify, 3),
+        "c_verify_cost_curve": round(c_verify_curve, 3),
+        "t1_s": t1,
         "tokens": tokens,
         "tokens_per_s": round(tokens / total_s, 1),
         "decode_tokens_per_s": round(decode_tokens / decode_s, 1),

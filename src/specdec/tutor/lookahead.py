@@ -135,7 +135,7 @@ class Lookahead:
         run = Run(ids, 1, 0, new_tokens=[prompt.shape[0]], prefill_s=time.perf_counter() - t0)
         window = rng.choice(prompt, size=(1, self.W))  # (levels, W), grows to N − 1 levels
         pool: dict[int, list[tuple]] = {}
-        while ids[-1] != eos and len(ids) < max_tokens:
+        while eos not in ids and len(ids) < max_tokens:
             P = self.target.cache.length  # the pending token's position
             room = min(self.N - 1, max_tokens - len(ids) - 1)
             W = min(self.W, n_ctx - P - window.shape[0])  # lookahead positions stay below n_ctx
@@ -147,7 +147,7 @@ class Lookahead:
             ids.extend(emitted)
             run.accepted.append(len(emitted) - 1)
             run.drafted.append(sum(len(c) for c in cands))
-        run.target_forwards = self.target.forwards
+        run.target_forwards, run.verify_s = self.target.forwards, self.target.forward_s
         run.total_s = time.perf_counter() - t0
         run.ids = _cut(ids, eos, max_tokens)
         return run

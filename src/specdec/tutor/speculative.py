@@ -60,11 +60,12 @@ def probabilities(logits: np.ndarray, temperature: float) -> np.ndarray:
 class CachedTarget:
     """The tutor as a target: verification in one KV-cached forward, with rollback.
 
-    ``start(prompt)`` runs the prompt's forward and returns the (V,) logits after it; the first token
-    written from them is the pending token. ``score_chain``, ``score_tree`` and ``score`` run one forward
-    over the pending token and the candidates and return their (T, V) logits; ``commit(keep)`` keeps
-    the new positions ``keep`` (indices into that forward's T tokens, the pending token first) and drops
-    the rest. ``forwards`` counts target forwards, ``tokens_forwarded`` the new tokens they processed.
+        ``start(prompt)`` runs the prompt's forward and returns the (V,) logits after it; the first token
+        written from them is the pending token. ``score_chain``, ``score_tree`` and ``score`` run one forward
+        over the pending token and the candidates and return their (T, V) logits; ``commit(keep)`` keeps
+        the new positions ``keep`` (indices into that forward's T tokens, the pending token first) and drops
+        the rest. ``forwards`` counts target forwards since ``start``; ``forward_s`` is the wall time of
+    those after the prompt's.
     """
 
     def __init__(self, tutor: Tutor, *, capacity: int = 128):
@@ -73,19 +74,24 @@ class CachedTarget:
         self.tutor = tutor
         self.cache = model.KVCache(tutor.cfg, capacity)  # room for positions that are scored, then dropped
         self.forwards = 0
+        self.forward_s = 0.0  # wall time of the forwards after the prompt's
         self._base = 0  # cache length before the last forward
         self._T = 0  # new tokens of the last forward
 
     def _forward(self, tokens: np.ndarray, positions: np.ndarray, mask) -> np.ndarray:
         self._base, self._T = self.cache.length, tokens.shape[0]
         self.forwards += 1
-        return self.tutor.forward(tokens, positions, self.cache, mask)[0]  # (T, V)
+        t0 = time.perf_counter()
+        logits = self.tutor.forward(tokens, positions, self.cache, mask)[0]  # (T, V)
+        if self.forwards > 1:
+            self.forward_s += time.perf_counter() - t0
+        return logits
 
     def start(self, prompt) -> np.ndarray:
         """Empty the cache, run the prompt's forward; (V,) logits after its last token."""
         prompt = _arrays.prompt(prompt)
         self.cache.truncate(0)
-        self.forwards = 0
+        self.forwards, self.forward_s = 0, 0.0
         return self._forward(prompt, np.arange(prompt.shape[0]), None)[-1]
 
     def score(self, tokens, positions, mask) -> np.ndarray:
@@ -201,7 +207,8 @@ def greedy_accept(logits: np.ndarray, draft: np.ndarray) -> tuple[np.ndarray, in
 class Run:
     """One correction. ``ids``: tokens written, ``<eos>`` included when written; ``target_forwards``:
     the prompt's forward and one per step; ``draft_forwards``; ``accepted`` / ``drafted``: per step;
-    ``new_tokens``: new tokens per target forward (the prompt's first); ``prefill_s``, ``total_s``."""
+    ``new_tokens``: new tokens per target forward (the prompt's first); ``prefill_s``, ``total_s``;
+    ``verify_s``: wall time of the target forwards after the prompt's."""
 
     ids: list
     target_forwards: int
@@ -211,6 +218,7 @@ class Run:
     new_tokens: list = field(default_factory=list)
     prefill_s: float = 0.0
     total_s: float = 0.0
+    verify_s: float = 0.0
 
     @property
     def tau(self) -> float:
@@ -241,7 +249,7 @@ def speculative_correct(
     t0 = time.perf_counter()
     ids = [_first_token(target.start(prompt), temperature, rng)]
     run = Run(ids, 1, 0, new_tokens=[prompt.shape[0]], prefill_s=time.perf_counter() - t0)
-    while ids[-1] != eos and len(ids) < max_tokens:
+    while eos not in ids and len(ids) < max_tokens:
         j = min(k, max_tokens - len(ids) - 1)
         if drafter is None or j == 0:
             d = Draft(np.zeros(0, dtype=np.int64), np.zeros((0, target.tutor.vocab_size)), 0)
@@ -258,7 +266,7 @@ def speculative_correct(
         run.drafted.append(int(d.tokens.shape[0]))
         run.new_tokens.append(int(d.tokens.shape[0]) + 1)
         run.draft_forwards += d.cost
-    run.target_forwards = target.forwards
+    run.target_forwards, run.verify_s = target.forwards, target.forward_s
     run.total_s = time.perf_counter() - t0
     run.ids = _cut(ids, eos, max_tokens)
     return run
