@@ -60,12 +60,13 @@ def probabilities(logits: np.ndarray, temperature: float) -> np.ndarray:
 class CachedTarget:
     """The tutor as a target: verification in one KV-cached forward, with rollback.
 
-        ``start(prompt)`` runs the prompt's forward and returns the (V,) logits after it; the first token
-        written from them is the pending token. ``score_chain``, ``score_tree`` and ``score`` run one forward
-        over the pending token and the candidates and return their (T, V) logits; ``commit(keep)`` keeps
-        the new positions ``keep`` (indices into that forward's T tokens, the pending token first) and drops
-        the rest. ``forwards`` counts target forwards since ``start``; ``forward_s`` is the wall time of
-    those after the prompt's.
+    ``start(prompt)`` runs the prompt's forward and returns the (V,) logits after it; the first token
+    written from them is the pending token. ``score_chain``, ``score_tree`` and ``score`` run one
+    forward over the pending token and the candidates and return their (T, V) logits;
+    ``commit(keep)`` keeps the new positions ``keep`` (indices into that forward's T tokens, the
+    pending token first) and drops the rest. ``forwards`` counts target forwards since ``start``;
+    ``forward_s`` is the wall time of those after the prompt's. ``capacity``: cache slots (positions
+    scored and then dropped need room too; position ids stay below n_ctx).
     """
 
     def __init__(self, tutor: Tutor, *, capacity: int = 128):
