@@ -31,6 +31,7 @@ __all__ = [
     "MAX_K",
     "expected_tokens_per_step",
     "walltime_speedup",
+    "speedup_from_tau",
     "ops_increase",
     "optimal_k",
 ]
@@ -107,6 +108,26 @@ def walltime_speedup(alpha: float, k: int, c: float, c_verify: float = 1.0) -> f
     c = _checks.nonnegative("c", c)
     c_verify = _checks.positive("c_verify", c_verify)
     return _speedup(alpha, k, c, c_verify)
+
+
+def speedup_from_tau(tau: float, k: float, c: float, c_verify: float = 1.0) -> float:
+    """The walltime speedup of :func:`walltime_speedup` from a *measured* τ: τ / (k·c + c_verify).
+
+    For drafters whose α is not defined or not i.i.d. (lookup drafters, Lookahead, steps whose draft
+    length varies), ``k`` may be the mean number of drafted tokens per step (a float >= 0) and ``c``
+    the measured drafting time per drafted token over one single-token target forward, so ``k·c`` is
+    the drafting time of a step in those units. ``tau`` >= 1 (the target always contributes a token).
+
+    Raises ``ValueError`` for ``tau`` < 1, a negative ``k`` or ``c``, or ``c_verify`` <= 0 (any not
+    finite); ``TypeError`` for an argument that is not a number.
+    """
+    tau = _checks.real("tau", tau)
+    if not tau >= 1.0:
+        raise ValueError(f"tau must be >= 1 (the target always contributes a token), got {tau!r}")
+    k = _checks.nonnegative("k", k)
+    c = _checks.nonnegative("c", c)
+    c_verify = _checks.positive("c_verify", c_verify)
+    return tau / (k * c + c_verify)
 
 
 def ops_increase(alpha: float, k: int, c_hat: float) -> float:
