@@ -121,8 +121,13 @@ def layer_norm(x, g, b, xp, eps: float = 1e-5):
 
 
 def gelu(x, xp):
-    """GELU, tanh approximation (GPT-2's)."""
-    return 0.5 * x * (1.0 + xp.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+    """GELU, tanh approximation (GPT-2's).
+
+    The cube is written ``x * x * x``: NumPy's ``x**3`` on float32 takes its general power path,
+    about 150× slower (≈ 300 µs against 2 µs for an (8, 640) array on a 2-core CPU), which alone
+    was about half of a small forward.
+    """
+    return 0.5 * x * (1.0 + xp.tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))))
 
 
 def softmax(x, xp):
