@@ -257,3 +257,30 @@ def test_sampling_with_the_tutor_as_target_is_lossless(tutor, draft, name, sente
     assert len(big) >= 4
     assert drafted > runs // 2  # the first step drafted (max_tokens=4 leaves room for 2 drafts)
     assert stats.chisquare(obs, exp).pvalue > 1e-3
+
+
+def test_tree_sampling_with_the_tutor_as_target_is_lossless(tutor, draft):
+    """Multi-candidate tree verification (specdec.tree, i.i.d. candidates) with the tutor as target and
+    its draft model drafting a (2, 2) tree: the first two tokens at temperature 0.7 fit their exact law
+    (chi-square, p > 1e-3, fixed seeds). On this sentence the two models disagree, so most steps end in
+    the residual after both candidates are rejected, and some accept a drafted token: both paths run.
+    (The exact, enumerated proof for every candidate rule is in test_tree.py.)"""
+    rule = "iid"
+    prompt = tutor.prompt("It depends of the weather.")
+    temperature, runs = 0.7, 1000
+    law = exact_two_token_law(tutor, prompt, temperature)
+    drafter = tree.ModelTreeDrafter(draft, (2, 2), rule=rule, temperature=temperature)
+    counts, accepted = {}, 0
+    for seed in range(runs):
+        res = tree.tree_speculative_decode(
+            tutor, drafter, prompt, 2, np.random.default_rng(seed), temperature=temperature
+        )
+        key = tuple(int(t) for t in res.tokens[:2])
+        counts[key] = counts.get(key, 0) + 1
+        accepted += res.accepted_per_step[0]
+    big = [key for key, p in law.items() if p * runs >= 5]
+    obs = [counts.get(key, 0) for key in big] + [runs - sum(counts.get(key, 0) for key in big)]
+    exp = [law[key] * runs for key in big] + [runs * (1 - sum(law[key] for key in big))]
+    assert len(big) >= 4
+    assert 0 < accepted < runs
+    assert stats.chisquare(obs, exp).pvalue > 1e-3
