@@ -37,14 +37,12 @@ def page_sources() -> list[Path]:
     return sorted(p for d in PAGE_DIRS for p in d.rglob("*.md") if "_build" not in p.parts)
 
 
-def unexecuted_examples(text: str, path: Path = Path("<string>")) -> list[Finding]:
-    """Lines starting with ``>>>`` that no executed fence holds, and skipped examples.
+def fenced_lines(text: str):
+    """Yield ``(lineno, line, info)`` for every line that is not itself a fence marker, where ``info``
+    is the info string of the innermost open fence (``None`` outside any fence).
 
-    Walks the Markdown fence by fence (```, ~~~ and MyST's ::: colon fences, nested ones
-    included): a ``>>>`` line is fine only inside an executed fence (see ``EXECUTED_FENCES``).
-    A ``doctest: +SKIP`` flag anywhere is reported too: it runs nothing and says nothing.
+    Walks the Markdown fence by fence (```, ~~~ and MyST's ::: colon fences, nested ones included).
     """
-    findings: list[Finding] = []
     stack: list[tuple[str, str]] = []  # open fences: (marker, info)
     for lineno, line in enumerate(text.splitlines(), start=1):
         m = FENCE_RE.match(line)
@@ -56,15 +54,24 @@ def unexecuted_examples(text: str, path: Path = Path("<string>")) -> list[Findin
             if info or not stack:
                 stack.append((marker, info))
                 continue
+        yield lineno, line, (stack[-1][1] if stack else None)
+
+
+def unexecuted_examples(text: str, path: Path = Path("<string>")) -> list[Finding]:
+    """Lines starting with ``>>>`` that no executed fence holds, and skipped examples.
+
+    A ``>>>`` line is fine only inside an executed fence (see ``EXECUTED_FENCES``). A
+    ``doctest: +SKIP`` flag anywhere is reported too: it runs nothing and says nothing.
+    """
+    findings: list[Finding] = []
+    for lineno, line, inner in fenced_lines(text):
         if "+SKIP" in line and "doctest" in line:
             findings.append(Finding(path, lineno, "doctest +SKIP: an example that never runs"))
-        if line.lstrip().startswith(">>>"):
-            inner = stack[-1][1] if stack else None
-            if inner not in EXECUTED_FENCES:
-                where = f"a ```{inner} fence" if inner else "plain text"
-                findings.append(
-                    Finding(path, lineno, f"'>>>' example in {where}: the doctest builder would not run it")
-                )
+        if line.lstrip().startswith(">>>") and inner not in EXECUTED_FENCES:
+            where = f"a ```{inner} fence" if inner else "plain text"
+            findings.append(
+                Finding(path, lineno, f"'>>>' example in {where}: the doctest builder would not run it")
+            )
     return findings
 
 
@@ -75,19 +82,11 @@ def long_example_lines(
     text: str, path: Path = Path("<string>"), limit: int = MAX_EXAMPLE_LINE
 ) -> list[Finding]:
     """Lines of executed examples (input and output) longer than ``limit`` characters."""
-    findings: list[Finding] = []
-    fence: str | None = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        m = FENCE_RE.match(line)
-        if fence is None and m and m["info"].lower() in EXECUTED_FENCES:
-            fence = m["fence"]
-            continue
-        if fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-            fence = None
-            continue
-        if fence is not None and len(line) > limit:
-            findings.append(Finding(path, lineno, f"example line of {len(line)} characters (limit {limit})"))
-    return findings
+    return [
+        Finding(path, lineno, f"example line of {len(line)} characters (limit {limit})")
+        for lineno, line, inner in fenced_lines(text)
+        if inner in EXECUTED_FENCES and len(line) > limit
+    ]
 
 
 def long_example_lines_in_pages() -> list[Finding]:
