@@ -206,22 +206,30 @@ def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url:
     assert not problems, "\n".join(problems)
 
 
+NODE_FILL_JS = (
+    "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');"
+    " return r ? getComputedStyle(r).fill : null; }"
+)
+
+
+def switch_to_dark(page) -> tuple[str | None, str | None]:
+    """furo's toggle to the dark theme; waits for the diagrams to re-render. -> (light, dark) node fill."""
+    light = page.evaluate(NODE_FILL_JS)
+    page.evaluate("document.body.dataset.theme = 'dark'")
+    if light is not None:
+        page.wait_for_function(
+            f"(light) => {{ const f = ({NODE_FILL_JS})(); return f !== null && f !== light; }}",
+            arg=light,
+            timeout=RENDER_TIMEOUT_MS,
+        )
+    return light, page.evaluate(NODE_FILL_JS)
+
+
 def test_diagrams_follow_the_dark_theme(html_build: Build, site_url: str, browser_context):
     """furo's theme toggle re-renders diagrams with mermaid's dark theme: no hard-coded colours."""
     rel = next(iter(diagram_pages(html_build.outdir)))
     page, _, _ = render_page(browser_context, f"{site_url}/{rel}")
-    fill = (
-        "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');"
-        " return r ? getComputedStyle(r).fill : null; }"
-    )
-    light = page.evaluate(fill)
-    page.evaluate("document.body.dataset.theme = 'dark'")
-    page.wait_for_function(
-        f"(light) => {{ const f = ({fill})(); return f !== null && f !== light; }}",
-        arg=light,
-        timeout=RENDER_TIMEOUT_MS,
-    )
-    dark = page.evaluate(fill)
+    light, dark = switch_to_dark(page)
     page.close()
     assert light and dark and light != dark, (
         f"{rel}: node fill {light!r} in light mode, {dark!r} in dark mode"
@@ -244,36 +252,21 @@ OVERFLOW_JS = """() => {
   const out = [];
   if (document.documentElement.scrollWidth > vw + 1)
     out.push(`page is ${document.documentElement.scrollWidth}px wide in a ${vw}px viewport`);
-  for (const sel of ['.content']) {
-    const el = document.querySelector(sel);
-    if (el && el.scrollWidth > el.clientWidth + 1)
-      out.push(`${sel} overflows: ${el.scrollWidth}px of content in ${el.clientWidth}px`);
-  }
+  const el = document.querySelector('.content');
+  if (el && el.scrollWidth > el.clientWidth + 1)
+    out.push(`.content overflows: ${el.scrollWidth}px of content in ${el.clientWidth}px`);
   return out;
 }"""
 
 
 def _open(context, url: str, width: int, height: int, theme: str = "light"):
-    page, foreign, errors = render_page(context, url)
+    page, _, _ = render_page(context, url)
     page.set_viewport_size({"width": width, "height": height})
     if theme == "dark":
-        light_fill = page.evaluate(_NODE_FILL_JS)
-        page.evaluate("document.body.dataset.theme = 'dark'")
-        if light_fill is not None:
-            page.wait_for_function(
-                f"(light) => {{ const f = ({_NODE_FILL_JS})(); return f !== null && f !== light; }}",
-                arg=light_fill,
-                timeout=RENDER_TIMEOUT_MS,
-            )
+        switch_to_dark(page)
     page.evaluate("window.dispatchEvent(new Event('resize'))")
     page.wait_for_timeout(200)
     return page
-
-
-_NODE_FILL_JS = (
-    "() => { const r = document.querySelector('pre.mermaid svg .node rect, pre.mermaid svg .node polygon');"
-    " return r ? getComputedStyle(r).fill : null; }"
-)
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
