@@ -8,6 +8,9 @@ label still renders at about 9.5 px (10 × 4/3 × 358 / (5 × 96)). Text stays t
 (``svg.fonttype: none``), so the site's browser test can read every font size.
 """
 
+import json
+from pathlib import Path
+
 import matplotlib as mpl
 
 WIDTH_IN = 5.0  # every figure is this wide; panels stack rather than sit side by side
@@ -44,3 +47,11 @@ def apply() -> None:
             "axes.prop_cycle": mpl.cycler(color=SERIES),
         }
     )
+
+
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"  # recorded runs the plots draw
+
+
+def record(name: str) -> dict:
+    """A recorded run from ``bench/results/`` (JSON), e.g. ``record("probe-cpu.json")``."""
+    return json.loads((RESULTS / name).read_text())

@@ -2,7 +2,6 @@
 with the docs from bench/results/, with specdec.evidence pairing every measured point with its
 prediction)."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -16,14 +15,13 @@ from specdec.evidence import gpu_points, probe_points  # noqa: E402
 
 _style.apply()
 
-RESULTS = HERE.parents[1] / "bench" / "results"
 TEXT_PT = 10  # legends; nothing is smaller (a 390 px phone shows 10 pt at ~9.5 px)
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # "100", not mathtext 10^2 (kept as SVG text)
 
 series: dict[str, list] = {}
-for p in gpu_points(json.loads((RESULTS / "gpu-h200-2026-11-29.json").read_text())):
+for p in gpu_points(_style.record("gpu-h200-2026-11-29.json")):
     series.setdefault(p.series, []).append(p)
-series["cpu probe"] = probe_points(json.loads((RESULTS / "probe-cpu.json").read_text()))
+series["cpu probe"] = probe_points(_style.record("probe-cpu.json"))
 
 
 def column(name, attr, scale=1.0):

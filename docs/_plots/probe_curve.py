@@ -1,6 +1,5 @@
 """The recorded CPU probe run: measured t(n)/t(1) against the roofline's (built with the docs)."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import _style  # noqa: E402
 
 _style.apply()
 
-RECORD = HERE.parents[1] / "bench" / "results" / "probe-cpu.json"
-run = json.loads(RECORD.read_text())
+run = _style.record("probe-cpu.json")
 
 fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
 ax.plot(

@@ -1,7 +1,6 @@
 """The recorded benchmark of the grammar tutor: t(T)/t(1) of one forward of T new tokens (built with
 the docs)."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import _style  # noqa: E402
 
 _style.apply()
 
-RECORD = HERE.parents[1] / "bench" / "results" / "tutor-bench.json"
-run = json.loads(RECORD.read_text())
+run = _style.record("tutor-bench.json")
 
 fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
 for (name, rec), color, marker in zip(run["models"].items(), (_style.BLUE, _style.ORANGE), "os"):

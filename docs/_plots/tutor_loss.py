@@ -1,6 +1,5 @@
 """The recorded training run of the grammar tutor and its draft: loss against step (built with the docs)."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import _style  # noqa: E402
 
 _style.apply()
 
-RECORD = HERE.parents[1] / "bench" / "results" / "tutor-train.json"
-run = json.loads(RECORD.read_text())
+run = _style.record("tutor-train.json")
 FLOOR = 1e-5
 
 fig, ax = plt.subplots(figsize=(_style.WIDTH_IN, 3.6), layout="constrained")
