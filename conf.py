@@ -190,6 +190,8 @@ html_js_files = [("specdec.js", {"priority": 800})]
 # --- autodoc: plain signatures, no cross-references to numpy's (offline) inventory -------------
 autodoc_typehints = "none"
 autodoc_member_order = "bysource"
+# Defaults as written in the source (`WEIGHTS`), not their values on the building machine (a path).
+autodoc_preserve_defaults = True
 
 # --- matplotlib plot directive: figures are built with the site ----------------------------------
 plot_include_source = False

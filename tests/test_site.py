@@ -135,3 +135,13 @@ def test_long_example_check_catches_input_and_output_only_in_examples():
     )
     found = long_example_lines(text)
     assert [f.line for f in found] == [3, 4]
+
+
+def test_no_page_shows_the_building_machines_paths(html_build: Build):
+    """Defaults and constants render as written in the source, never as this checkout's absolute path."""
+    leaks = [
+        p.relative_to(html_build.outdir).as_posix()
+        for p in html_build.outdir.rglob("*.html")
+        if str(ROOT) in p.read_text(encoding="utf-8")
+    ]
+    assert not leaks, f"pages showing {ROOT}: {leaks}"

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from specdec.tutor import data, model
+from specdec.tutor.api import WEIGHTS
 from specdec.tutor.tokenizer import Tokenizer
 
 ROOT = Path(__file__).resolve().parents[3]
-WEIGHTS = Path(__file__).resolve().parent / "weights"
 RECORD = ROOT / "bench" / "results" / "tutor-train.json"
 """The training record of the shipped weights (in a checkout of the repository)."""
 BENCH_RECORD = ROOT / "bench" / "results" / "tutor-bench.json"
