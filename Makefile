@@ -25,7 +25,7 @@ help:
 	@echo "make test     the whole suite: ruff, unit tests, page examples, strict build, browser check"
 	@echo "make lint     ruff check and ruff format --check (the first step of make test)"
 	@echo "make clean    remove build outputs (keeps .venv and node_modules)"
-	@echo "make train    retrain the grammar tutor and its draft (installs the train extra, JAX; ~20 min)"
+	@echo "make train    retrain the grammar tutor and its draft, overwriting the shipped weights (train extra)"
 
 # --- set-up -------------------------------------------------------------------------------------
 # Checked before anything is installed, each with a one-line hint.
@@ -82,9 +82,13 @@ lint: setup
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/ruff format --check
 
+# Retrains into the repository: the shipped weights, the tokenizer and the training record are replaced.
 train: setup
 	$(PY) -m pip install --quiet -e ".[train]"
-	$(PY) -m specdec.tutor.train
+	@echo "make train: this overwrites the shipped weights (src/specdec/tutor/weights/) and"
+	@echo "  bench/results/tutor-train.json; checkpoints go to $(BUILDDIR)/tutor-train (resume: add --resume)"
+	$(PY) -m specdec.tutor.train --out src/specdec/tutor/weights --record bench/results/tutor-train.json \
+	  --checkpoints $(BUILDDIR)/tutor-train/checkpoints $(TRAIN_ARGS)
 
 serve:
 	@test -f $(BUILDDIR)/html/index.html || { echo "run 'make html' first"; exit 1; }

@@ -24,9 +24,10 @@ for (name, rec), color, marker in zip(run["models"].items(), (_style.BLUE, _styl
         color=color,
         label=f"{name}: t(1) = {curve['ms'][0]:.2f} ms",
     )
-ax.plot([1, 16], [1, 16], color=_style.GREY, lw=0.8, ls=":", label="T one-token forwards")
-ax.set_xticks([1, 2, 4, 6, 8, 10, 12, 14, 16])
-ax.set_ylim(0, None)
+ax.plot([1, 32], [1, 32], color=_style.GREY, lw=0.8, ls=":", label="T one-token forwards")
+ax.set_xticks([1, 4, 8, 12, 16, 20, 24, 28, 32])
+ax.set_ylim(0, 8)
+
 ax.set_xlabel("T (new tokens in one forward)")
 ax.set_ylabel("t(T) / t(1)")
 ax.set_title(f"{curve['context']} cached positions, batch 1 (recorded run)")

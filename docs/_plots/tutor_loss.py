@@ -29,7 +29,7 @@ ax.set_yscale("log")
 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # plain text, not mathtext 10^x
 ax.yaxis.set_minor_formatter(NullFormatter())
 ax.set_ylim(FLOOR / 2, None)
-ax.set_xlabel("training step (batch of 64 pairs)")
+ax.set_xlabel("training step (16 rows of 128 tokens)")
 ax.set_ylabel("cross-entropy (nats/token)")  # mean of each 25 steps
 ax.set_title("loss on the corrections (recorded run)")
 ax.grid(True)

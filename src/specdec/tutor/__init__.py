@@ -20,7 +20,7 @@ over T new tokens with positions and a mask.
 
 from __future__ import annotations
 
-__all__ = ["Tutor", "Correction", "WEIGHTS", "MAX_SENTENCE_TOKENS"]
+__all__ = ["Tutor", "Correction", "WEIGHTS", "TRAIN_RECORD", "BENCH_RECORD", "MAX_SENTENCE_TOKENS"]
 
 
 def __getattr__(name: str):

@@ -10,34 +10,52 @@ import numpy as np
 from specdec import _arrays
 from specdec.tutor import model
 from specdec.tutor.decode import greedy
-from specdec.tutor.tokenizer import MAX_SENTENCE_TOKENS, Tokenizer, detokenize
+from specdec.tutor.tokenizer import MAX_SENTENCE_TOKENS, Tokenizer, check_sentence, split_sentences
 
-__all__ = ["Tutor", "Correction", "WEIGHTS", "MAX_SENTENCE_TOKENS"]
+__all__ = ["Tutor", "Correction", "WEIGHTS", "TRAIN_RECORD", "BENCH_RECORD", "MAX_SENTENCE_TOKENS"]
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
-"""Folder of the shipped weights: ``tutor.npz|json``, ``draft.npz|json`` and the shared ``vocab.json``."""
+"""Folder of the shipped weights: ``tutor.npz|json``, ``draft.npz|json`` and the shared
+``tokenizer.model``."""
+
+_RESULTS = Path(__file__).resolve().parents[3] / "bench" / "results"
+TRAIN_RECORD = _RESULTS / "tutor-train.json"
+"""The training record of the shipped weights (read-only; exists in a checkout of the repository)."""
+BENCH_RECORD = _RESULTS / "tutor-bench.json"
+"""The recorded benchmark of the shipped weights, written by ``bench/bench_tutor.py --record``."""
 
 
 @dataclass(frozen=True)
 class Correction:
-    """What :meth:`Tutor.correct` returns.
+    """What :meth:`Tutor.correct` returns for one sentence.
 
-    ``text``: the corrected sentence, capitalised; ``tokens``: its tokens as the model wrote them;
-    ``learner``: the input's tokens; ``new_tokens``: forwards run after the prompt's, one per written
-    token, ``<eos>`` included; ``ms_per_token``: wall time of the whole correction (prompt included)
-    per written token, measured on this call; ``changed``: whether the correction differs from the input.
+    ``text``: the corrected sentence; ``learner``: the input as the tutor read it (normalised by
+    :func:`~specdec.tutor.tokenizer.normalize`); ``ids``: the tokens the model wrote, ``<eos>``
+    included when it was written; ``new_tokens``: tokens written, one forward each (the prompt's
+    forward writes the first); ``prefill_s`` and ``decode_s``: wall time of the prompt's forward and
+    of the one-token forwards after it, measured on this call; ``finished``: whether ``<eos>`` came
+    within the length limit; ``changed``: whether the correction differs from the input.
     """
 
     text: str
-    tokens: list[str]
-    learner: list[str]
-    new_tokens: int
-    ms_per_token: float
+    learner: str
+    ids: list[int]
+    prefill_s: float
+    decode_s: float
     finished: bool
 
     @property
+    def new_tokens(self) -> int:
+        return len(self.ids)
+
+    @property
+    def ms_per_token(self) -> float:
+        """Wall time of the whole correction (prompt included) per written token."""
+        return (self.prefill_s + self.decode_s) * 1e3 / self.new_tokens
+
+    @property
     def changed(self) -> bool:
-        return self.tokens != self.learner
+        return self.text != self.learner
 
 
 class Tutor:
@@ -49,17 +67,18 @@ class Tutor:
                 f"{name}: the model has {cfg.vocab_size} token ids, the vocabulary {tokenizer.vocab_size}"
             )
         self.params, self.cfg, self.tokenizer, self.name = params, cfg, tokenizer, name
+        self._inference = model.for_inference(params)  # the same weights, the head laid out for BLAS
 
     @classmethod
     def load(cls, name: str = "tutor", folder: str | Path = WEIGHTS) -> Tutor:
-        """The model ``folder/name.npz|json`` and the vocabulary ``folder/vocab.json`` (``ValueError``
+        """The model ``folder/name.npz|json`` and the tokenizer ``folder/tokenizer.model`` (``ValueError``
         naming the file for anything missing, truncated or misshapen)."""
         if not isinstance(name, str):
             raise TypeError(f"name must be a string, got {type(name).__name__}")
         if not isinstance(folder, (str, Path)):
             raise TypeError(f"folder must be a path, got {type(folder).__name__}")
         params, cfg, _ = model.load(Path(folder) / name)
-        return cls(params, cfg, Tokenizer.load(Path(folder) / "vocab.json"), name)
+        return cls(params, cfg, Tokenizer.load(Path(folder) / "tokenizer.model"), name)
 
     @property
     def vocab_size(self) -> int:
@@ -73,22 +92,40 @@ class Tutor:
         )
 
     def prompt(self, sentence: object) -> np.ndarray:
-        """Token ids of ``learner <sep>`` for ``sentence``, checked by
-        :meth:`~specdec.tutor.tokenizer.Tokenizer.split`."""
+        """Token ids of ``learner <sep>`` for one sentence, checked by
+        :meth:`~specdec.tutor.tokenizer.Tokenizer.prompt`."""
         return self.tokenizer.prompt(sentence)
 
     def correct(self, sentence: object) -> Correction:
-        """Correct one sentence greedily. ``TypeError`` for a non-string; ``ValueError`` for an empty
-        sentence, one over :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or one with
-        words outside the vocabulary."""
-        prompt = self.prompt(sentence)
-        g = greedy(self.params, self.cfg, self.tokenizer, prompt)
-        learner = self.tokenizer.words_of(prompt[:-1])
-        return Correction(detokenize(g.words), g.words, learner, g.new_tokens, g.ms_per_token, g.finished)
+        """Correct one sentence greedily. ``TypeError`` for a non-string; ``ValueError`` for text the
+        tutor cannot read (see :func:`~specdec.tutor.tokenizer.check_sentence`), a sentence over
+        :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or text holding several sentences
+        (use :meth:`correct_all`: nothing is silently dropped)."""
+        parts = split_sentences(check_sentence(sentence))
+        if len(parts) > 1:
+            raise ValueError(
+                f"sentence holds {len(parts)} sentences; correct them with Tutor.correct_all, "
+                "which returns one correction per sentence"
+            )
+        prompt = self.prompt(parts[0])
+        g = greedy(self._inference, self.cfg, self.tokenizer, prompt)
+        return Correction(self.tokenizer.decode(g.ids), parts[0], g.ids, g.prefill_s, g.decode_s, g.finished)
+
+    def correct_all(self, text: object) -> list[Correction]:
+        """One correction per sentence of ``text``, in order (split by
+        :func:`~specdec.tutor.tokenizer.split_sentences`). Every sentence is checked before any is
+        corrected: ``ValueError`` names the first one refused."""
+        parts = split_sentences(check_sentence(text))
+        for n, part in enumerate(parts, 1):
+            try:
+                self.prompt(part)
+            except ValueError as exc:
+                raise ValueError(f"sentence {n} of {len(parts)}: {exc}") from None
+        return [self.correct(part) for part in parts]
 
     def forward(self, tokens, positions, cache: model.KVCache, mask=None):
         """:func:`specdec.tutor.model.forward` with these weights: (T, V) logits, (T, d) hidden states."""
-        return model.forward(self.params, self.cfg, tokens, positions, cache, mask)
+        return model.forward(self._inference, self.cfg, tokens, positions, cache, mask)
 
     def new_cache(self) -> model.KVCache:
         return model.KVCache(self.cfg)

@@ -14,12 +14,11 @@ from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS, Tokenizer
 @dataclass(frozen=True)
 class Greedy:
     """One greedy correction. ``ids``: the generated token ids, ``<eos>`` included when it was written;
-    ``words``: the correction's words (no ``<eos>``); ``prefill_s``: the forward over the prompt;
+    ``prefill_s``: the forward over the prompt;
     ``decode_s``: the one-token forwards after it, each producing the next token; ``finished``: whether
     ``<eos>`` came within :data:`~specdec.tutor.tokenizer.MAX_CORRECTION_TOKENS`."""
 
     ids: list[int]
-    words: list[str]
     prefill_s: float
     decode_s: float
     finished: bool
@@ -55,6 +54,4 @@ def greedy(
         nxt = int(logits[0].argmax())
         ids.append(nxt)
     t2 = time.perf_counter()
-    finished = ids[-1] == tok.eos
-    words = tok.words_of(ids[:-1] if finished else ids)
-    return Greedy(ids, words, t1 - t0, t2 - t1, finished)
+    return Greedy(ids, t1 - t0, t2 - t1, ids[-1] == tok.eos)

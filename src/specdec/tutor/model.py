@@ -39,6 +39,7 @@ __all__ = [
     "init_params",
     "forward",
     "logits_full",
+    "for_inference",
     "param_count",
     "save",
     "load",
@@ -169,17 +170,36 @@ def embed(p: dict, tokens, positions):
 
 
 def head(p: dict, x, xp):
-    """(T, d) residual stream -> (T, V) logits, (T, d) final hidden states (after the final norm)."""
+    """(T, d) residual stream -> (T, V) logits, (T, d) final hidden states (after the final norm).
+
+    The head is tied: ``h @ wte.T``. Inference may pass ``p["wte_T"]``, the same matrix transposed
+    into a contiguous (d, V) array (:func:`for_inference`): BLAS reads it about 10 % faster than
+    the strided view ``wte.T``.
+    """
     h = layer_norm(x, p["ln_f.g"], p["ln_f.b"], xp)  # (T, d)
-    return h @ p["wte"].T, h  # (T, V) tied head, (T, d)
+    w = p["wte_T"] if "wte_T" in p else p["wte"].T  # (d, V)
+    return h @ w, h  # (T, V) tied head, (T, d)
 
 
-def logits_full(p: dict, tokens, cfg: Config, xp):
-    """(L,) ids -> (L, V) logits of a whole sequence from scratch, causal; no cache (training)."""
+def for_inference(p: dict) -> dict:
+    """``p`` plus ``wte_T``, the tied head as a contiguous (d, V) float32 array (a derived copy, not
+    a parameter: it is never saved and :func:`param_count` does not count it)."""
+    return p | {"wte_T": np.ascontiguousarray(p["wte"].T)}
+
+
+def logits_full(p: dict, tokens, cfg: Config, xp, positions=None, segments=None):
+    """(L,) ids -> (L, V) logits of a whole row from scratch, causal; no cache (training).
+
+    A packed row holds several sequences: ``segments`` (L,) numbers them, and a token attends only
+    to earlier tokens of its own segment; ``positions`` (L,) restart at 0 in each (default: one
+    sequence, positions 0..L-1).
+    """
     L = tokens.shape[0]
     pos = xp.arange(L)
     allowed = pos[:, None] >= pos[None, :]  # (L, L) causal
-    x = embed(p, tokens, pos)  # (L, d)
+    if segments is not None:
+        allowed = allowed & (segments[:, None] == segments[None, :])  # (L, L) within a segment
+    x = embed(p, tokens, pos if positions is None else positions)  # (L, d)
     for i in range(cfg.n_layers):
         q, k, v = qkv_heads(layer_norm(x, p[f"h{i}.ln1.g"], p[f"h{i}.ln1.b"], xp), p, i, cfg.n_heads, xp)
         x = x + attend(q, k, v, allowed, xp) @ p[f"h{i}.attn.w_o"] + p[f"h{i}.attn.b_o"]  # (L, d)
