@@ -219,9 +219,10 @@ def test_json_is_strict(capsys, monkeypatch):
 def test_roofline_reads_its_search_limits_from_the_library(capsys, monkeypatch):
     # The table used to hard-code batch 1 << 20 and "k = 65536".
     from specdec import roofline as rl
+    from specdec.perf import report
 
-    monkeypatch.setattr(rl, "COMPUTE_BOUND_K_MAX", 8)
-    monkeypatch.setattr(rl, "COMPUTE_BOUND_MAX_BATCH", 16)
+    monkeypatch.setattr(report, "COMPUTE_BOUND_K_MAX", 8)
+    monkeypatch.setattr(report, "COMPUTE_BOUND_MAX_BATCH", 16)
     code, out, _ = run(capsys, "roofline", "--context", "1024")
     assert code == 0
     assert "never (up to k = 8)" in out

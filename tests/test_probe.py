@@ -70,7 +70,7 @@ def test_plan_sizes_follow_the_cache(monkeypatch, quick, llc, d_out, bandwidth_m
         "last_level_cache_bytes",
     ):
         monkeypatch.setattr(
-            f"specdec.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
+            f"specdec.perf.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
         )
     plan = plan_probe(quick=quick, last_level_cache_bytes=llc)
     assert (plan.d_in, plan.d_out) == (4096, d_out)
