@@ -13,7 +13,7 @@ Subcommands::
 Every subcommand takes ``--help`` and ``--json`` (machine-readable output on stdout; strict JSON,
 never ``NaN`` or ``Infinity``). Bad input (an unknown preset, α outside [0, 1], a value that is not a
 number, a number beyond a documented limit such as ``--k-max`` above
-:data:`specdec.speedup.MAX_K`, ...) prints one line naming the argument to stderr and exits with
+:data:`specdec.perf.speedup.MAX_K`, ...) prints one line naming the argument to stderr and exits with
 status 2, whether argparse or the library refuses it.
 """
 
@@ -367,8 +367,10 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="specdec",
-        description="Speculative-decoding arithmetic: roofline of a decode step, Leviathan et al.'s "
-        "speedup model, and a probe of this machine.",
+        description="Speculative-decoding arithmetic and a toy model to run it on: the roofline of one "
+        "forward (roofline) and of a whole request (request), Leviathan et al.'s speedup model (speedup), "
+        "a probe of this machine (probe), the hardware and model presets (presets), and the grammar "
+        "tutor (tutor). 'specdec COMMAND --help' describes each.",
     )
     parser.add_argument("--version", action="version", version=f"specdec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

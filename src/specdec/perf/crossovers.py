@@ -37,13 +37,13 @@ COMPUTE_BOUND_K_MAX = 1 << 16
 def verification_cost_ratio(model: str | ModelShape, hardware: str | Hardware, k: int, **kw: Any) -> float:
     """c_verify = time(forward over k + 1 new positions) / time(forward over 1 new position).
 
-    Both forwards use the same keyword arguments ``kw`` (passed to :func:`forward_cost`; ``batch``
-    defaults to 1, one sequence). This is the factor that replaces the ``1`` in Leviathan et al.'s
+    Both forwards use the same keyword arguments ``kw`` (passed to :func:`~specdec.perf.kernels.forward_cost`;
+    ``batch`` defaults to 1, one sequence). This is the factor that replaces the ``1`` in Leviathan et al.'s
     Theorem 3.8 in :func:`specdec.perf.speedup.walltime_speedup`. While the (k + 1)-position forward stays
     memory-bound the ratio is close to 1: verification is nearly free.
 
-    Raises ``ValueError`` if ``k`` is not an integer in [1, :data:`MAX_COUNT` − 1] or ``kw`` contains
-    ``new_tokens``.
+    Raises ``ValueError`` if ``k`` is not an integer in [1, :data:`~specdec.perf.units.MAX_COUNT` − 1] or
+    ``kw`` contains ``new_tokens``.
     """
     kk = check_count("k", k, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:
@@ -82,14 +82,14 @@ def compute_bound_batch(
     model: str | ModelShape, hardware: str | Hardware, *, max_batch: int = COMPUTE_BOUND_MAX_BATCH, **kw: Any
 ) -> int | None:
     """Smallest batch at which the forward (default: one decode step) becomes compute-bound: its
-    compute-bound kernels take more than half of its time (:attr:`ForwardCost.bound`).
+    compute-bound kernels take more than half of its time (:attr:`~specdec.perf.kernels.ForwardCost.bound`).
 
-    ``kw`` goes to :func:`forward_cost` (``context``, ``new_tokens``, dtypes, efficiencies). Returns
-    ``None`` if the forward is still memory-bound at ``max_batch``: with a long context the KV cache,
-    which is read once per sequence, grows with the batch just as the FLOPs do, so attention over it
-    stays memory-bound and outweighs the matmuls however large the batch (compare
+    ``kw`` goes to :func:`~specdec.perf.kernels.forward_cost` (``context``, ``new_tokens``, dtypes,
+    efficiencies). Returns ``None`` if the forward is still memory-bound at ``max_batch``: with a long context
+    the KV cache, which is read once per sequence, grows with the batch just as the FLOPs do, so attention
+    over it stays memory-bound and outweighs the matmuls however large the batch (compare
     :func:`matmul_bound_batch`, where the matmuls alone cross). ``max_batch`` defaults to
-    :data:`COMPUTE_BOUND_MAX_BATCH` and may be at most :data:`MAX_COUNT`.
+    :data:`COMPUTE_BOUND_MAX_BATCH` and may be at most :data:`~specdec.perf.units.MAX_COUNT`.
     """
     mb = check_count("max_batch", max_batch, 1)
     if "batch" in kw:
@@ -102,11 +102,11 @@ def compute_bound_k(
 ) -> int | None:
     """Smallest k for which the forward verifying k + 1 positions is compute-bound.
 
-    For every smaller k the verification forward is memory-bound, costs about as much as a one-token
-    decode step, and so is nearly free; from this k on each extra drafted token adds compute time.
-    ``kw`` goes to :func:`forward_cost` (``batch``, ``context``, dtypes, efficiencies). Returns ``None``
-    if even k = ``k_max`` is memory-bound. ``k_max`` defaults to :data:`COMPUTE_BOUND_K_MAX` and may be
-    at most :data:`MAX_COUNT` − 1.
+    For every smaller k the verification forward is memory-bound, costs about as much as a one-token decode
+    step, and so is nearly free; from this k on each extra drafted token adds compute time. ``kw`` goes to
+    :func:`~specdec.perf.kernels.forward_cost` (``batch``, ``context``, dtypes, efficiencies). Returns
+    ``None`` if even k = ``k_max`` is memory-bound. ``k_max`` defaults to :data:`COMPUTE_BOUND_K_MAX` and may
+    be at most :data:`~specdec.perf.units.MAX_COUNT` − 1.
     """
     km = check_count("k_max", k_max, 1, MAX_COUNT - 1)
     if "new_tokens" in kw:

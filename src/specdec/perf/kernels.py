@@ -294,10 +294,11 @@ def forward_cost(
     ``kv_dtype`` defaults to the compute dtype. ``flops_efficiency`` and ``bandwidth_efficiency``
     (fractions in (0, 1]) scale the peaks to what a real kernel achieves.
 
-    Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a
-    verified peak on this hardware, ``batch`` or ``new_tokens`` not an integer in [1,
-    :data:`MAX_COUNT`], ``context`` not an integer in [0, :data:`MAX_COUNT`], an efficiency outside
-    (0, 1], or rates so extreme that a time or rate of the result is not a finite positive number.
+    Raises ``ValueError`` naming the argument for an unknown preset or dtype, a dtype without a verified peak
+    on this hardware, ``batch`` or ``new_tokens`` not an integer in [1,
+    :data:`~specdec.perf.units.MAX_COUNT`], ``context`` not an integer in [0,
+    :data:`~specdec.perf.units.MAX_COUNT`], an efficiency outside (0, 1], or rates so extreme that a time or
+    rate of the result is not a finite positive number.
     """
     m, hw = get_model(model), get_hardware(hardware)
     B, T = check_count("batch", batch, 1), check_count("new_tokens", new_tokens, 1)

@@ -45,7 +45,8 @@ def _only(record: Mapping[str, Any], allowed: frozenset[str]) -> None:
 
 
 def _hardware_record(record: Mapping[str, Any]) -> Hardware:
-    """A ``[[hardware]]`` record (figures as printed, units in the key names) as a :class:`Hardware`."""
+    """A ``[[hardware]]`` record (figures as printed, units in the key names) as a
+    :class:`~specdec.perf.hardware.Hardware`."""
     _only(record, _HARDWARE_KEYS)
     fields: dict[str, Any] = {"name": record.get("name"), "source": record.get("source")}
     for key, (name, unit) in _HARDWARE_UNITS.items():
@@ -67,7 +68,8 @@ def _hardware_record(record: Mapping[str, Any]) -> Hardware:
 
 
 def _model_record(record: Mapping[str, Any], families: Mapping[str, Any]) -> ModelShape:
-    """A ``[[model]]`` record as a :class:`ModelShape`: its family's fields are defaults, and the
+    """A ``[[model]]`` record as a :class:`~specdec.perf.shapes.ModelShape`: its family's fields are defaults,
+    and the
     family's source is a template that quotes the record's own numbers (written once, in the record)."""
     fields = dict(record)
     family = fields.pop("family", None)
@@ -115,8 +117,8 @@ def _records(data: Mapping[str, Any], kind: str, build: Any, label: str) -> Mapp
 def load_presets(
     path: str | os.PathLike[str] | None = None,
 ) -> tuple[Mapping[str, Hardware], Mapping[str, ModelShape]]:
-    """The hardware and model presets of a TOML file: ``(hardware, models)``, read-only mappings from
-    name to :class:`Hardware` and :class:`ModelShape`, in file order.
+    """The hardware and model presets of a TOML file: ``(hardware, models)``, read-only mappings from name to
+    :class:`~specdec.perf.hardware.Hardware` and :class:`~specdec.perf.shapes.ModelShape`, in file order.
 
     ``path`` defaults to the package's ``data/presets.toml``, which gives :data:`HARDWARE` and
     :data:`MODELS`; its header describes the records. ``ValueError`` names the file, the preset and
@@ -166,7 +168,7 @@ def _preset(kind: str, table: Mapping[str, Any], cls: type, name: object) -> Any
 
 
 def get_hardware(name: str | Hardware) -> Hardware:
-    """The :class:`Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
+    """The :class:`~specdec.perf.hardware.Hardware` preset called ``name`` (a ``Hardware`` passes through)."""
     return _preset("hardware", HARDWARE, Hardware, name)
 
 
@@ -183,5 +185,6 @@ def half_precision_dtype(hardware: str | Hardware) -> str:
 
 
 def get_model(name: str | ModelShape) -> ModelShape:
-    """The :class:`ModelShape` preset called ``name`` (a ``ModelShape`` passes through)."""
+    """The :class:`~specdec.perf.shapes.ModelShape` preset called ``name`` (a ``ModelShape`` passes
+    through)."""
     return _preset("model", MODELS, ModelShape, name)

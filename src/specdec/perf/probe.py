@@ -13,21 +13,25 @@ on synthetic timings). It measures
    T = k + 1), with W larger than the last-level cache, so that W streams from main memory each time
    as a decode step's weights do;
 
-and then evaluates :func:`specdec.perf.kernels.matmul_cost` on a :class:`specdec.perf.hardware.Hardware` built
-from the best bandwidth and the best FLOP/s seen anywhere in the run (any achieved rate is a lower
-bound on the machine's peak), and the speedup of speculative decoding that the measured and the
-predicted verification cost would give for a chosen α, k and c.
+and then evaluates :func:`specdec.perf.kernels.matmul_cost` on a
+:class:`specdec.perf.hardware.Hardware` built from the best bandwidth and the best FLOP/s seen
+anywhere in the run (any achieved rate is a lower bound on the machine's peak), and the speedup of
+speculative decoding that the measured and the predicted verification cost would give for a chosen α, k and c.
 
 The two curves need not agree. The roofline is a bound reached only by ideal kernels; a BLAS library
 takes different code paths for a vector-matrix product (T = 1) and for a matrix-matrix product with a
 few rows (T >= 2), and the second can be far slower per byte of W. The probe reports what it measures.
 
-Timings are the best of ``repeats`` runs (the STREAM convention). Random inputs come from
+Timings are the best of ``repeats`` runs (the STREAM convention). Other work on the machine spoils
+them, t(T)/t(1) most of all: the probe records the BLAS library's thread count and the load average
+when it started, and :func:`format_probe` warns when the load average exceeds :data:`BUSY_LOAD_PER_CPU`
+per logical CPU. Random inputs come from
 ``numpy.random.default_rng(seed)``; the global NumPy random state is never touched.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import math
 import os
@@ -52,10 +56,13 @@ __all__ = [
     "MAX_MATMUL_N",
     "MAX_DIM",
     "MAX_REPEATS",
+    "BUSY_LOAD_PER_CPU",
+    "MIN_BEST_K_POINTS",
     "ProbeResult",
     "ProbePlan",
     "ProbeTimings",
     "last_level_cache_bytes",
+    "blas_threads",
     "measure_bandwidth",
     "measure_matmul_flops",
     "measure_matmul_curve",
@@ -86,6 +93,11 @@ MAX_MATMUL_N = 8192
 MAX_DIM = 65536
 #: Largest number of timed repeats.
 MAX_REPEATS = 100
+#: Load average (one minute) per logical CPU above which :func:`format_probe` warns that the machine
+#: is busy: other processes then take CPU time from the probe's kernels.
+BUSY_LOAD_PER_CPU = 0.5
+#: Fewest drafted-token counts (points T >= 2 of the sweep) from which a best k is reported.
+MIN_BEST_K_POINTS = 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -136,6 +148,50 @@ def _blas_name() -> str:
         return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # older NumPy or an unusual build: not worth failing the probe over
         return "unknown BLAS"
+
+
+# Thread-count queries of the BLAS builds NumPy ships with (OpenBLAS, 32- and 64-bit-integer
+# builds, and the scipy-openblas wheels) and of MKL.
+_BLAS_THREAD_QUERIES = (
+    "openblas_get_num_threads",
+    "openblas_get_num_threads64_",
+    "scipy_openblas_get_num_threads",
+    "scipy_openblas_get_num_threads64_",
+    "MKL_Get_Max_Threads",
+)
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def blas_threads() -> tuple[int | None, str]:
+    """The BLAS library's thread count and where it was read: asked of the loaded OpenBLAS or MKL
+    (Linux), else an environment variable that sets it; ``(None, "unknown")`` when neither says."""
+    try:
+        with open("/proc/self/maps") as fh:
+            libraries = sorted({line.split()[-1] for line in fh if "blas" in line.lower() or "mkl" in line})
+    except OSError:
+        libraries = []
+    for path in libraries:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for query in _BLAS_THREAD_QUERIES:
+            function = getattr(library, query, None)
+            if function is not None:
+                return int(function()), f"{query}()"
+    for variable in _THREAD_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value), f"${variable}"
+    return None, "unknown"
+
+
+def _load_average() -> float | None:
+    """The one-minute load average, or ``None`` where the system does not report one."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -261,7 +317,10 @@ class ProbeResult:
     forward (bonus token included) that Leviathan et al.'s Equation 1 predicts for ``alpha`` and
     ``k``, i.e. :func:`specdec.perf.speedup.expected_tokens_per_step`. ``speedup_theorem``,
     ``speedup_predicted`` and ``speedup_measured`` are τ / (k c + c_verify) with c_verify = 1, the
-    roofline's and the measured t(k + 1) / t(1).
+    roofline's and the measured t(k + 1) / t(1). ``best_k_measured`` is the k that maximises the
+    measured speedup over the sweep's points T = k + 1 >= 2, ``None`` when there are fewer than
+    :data:`MIN_BEST_K_POINTS` of them (``max_tokens`` 1 leaves only T = k + 1: nothing to compare).
+    ``cpu_count``, ``blas_threads`` and ``load_average`` as in :class:`ProbeTimings`; :attr:`busy`.
     """
 
     machine: str
@@ -300,6 +359,17 @@ class ProbeResult:
     speedup_measured: float
     best_k_measured: int | None
     best_speedup_measured: float | None
+    cpu_count: int | None = None
+    blas_threads: int | None = None
+    blas_threads_from: str = "unknown"
+    load_average: float | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether the load average exceeded :data:`BUSY_LOAD_PER_CPU` per logical CPU."""
+        if self.load_average is None or not self.cpu_count:
+            return False
+        return self.load_average > BUSY_LOAD_PER_CPU * self.cpu_count
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for JSON)."""
@@ -428,10 +498,6 @@ def plan_probe(
     llc, d_out, bandwidth_buffer_bytes = _buffer_sizes(
         quick, last_level_cache_bytes, d_in, weight_bytes, bandwidth_buffer_bytes
     )
-    matmul_n = _checks.integer(
-        "matmul_n", (1024 if quick else 2048) if matmul_n is None else matmul_n, 1, MAX_MATMUL_N
-    )
-    repeats = _checks.integer("repeats", (3 if quick else 5) if repeats is None else repeats, 1, MAX_REPEATS)
     return ProbePlan(
         alpha=float(alpha),
         k=k,
@@ -441,10 +507,19 @@ def plan_probe(
         d_in=d_in,
         d_out=d_out,
         bandwidth_buffer_bytes=bandwidth_buffer_bytes,
-        matmul_n=matmul_n,
-        repeats=repeats,
         last_level_cache_bytes=llc,
+        **_matmul_and_repeats(quick, matmul_n, repeats),
     )
+
+
+def _matmul_and_repeats(quick: bool, matmul_n: object, repeats: object) -> dict[str, int]:
+    """``matmul_n`` and ``repeats`` checked, each defaulting by ``quick``."""
+    n = (1024 if quick else 2048) if matmul_n is None else matmul_n
+    r = (3 if quick else 5) if repeats is None else repeats
+    return {
+        "matmul_n": _checks.integer("matmul_n", n, 1, MAX_MATMUL_N),
+        "repeats": _checks.integer("repeats", r, 1, MAX_REPEATS),
+    }
 
 
 @dataclass(frozen=True)
@@ -453,7 +528,9 @@ class ProbeTimings:
 
     Rates per second: the three streaming kernels of :func:`measure_bandwidth` and the square
     matmul of :func:`measure_matmul_flops`; ``times_s``: seconds of ``x[T, d_in] @ W`` for each T of
-    the plan's ``tokens`` (:func:`measure_matmul_curve`).
+    the plan's ``tokens`` (:func:`measure_matmul_curve`). ``cpu_count`` (logical CPUs),
+    ``blas_threads`` (:func:`blas_threads`) and ``load_average`` (one minute, read before the first
+    kernel) say how busy the machine was; ``None`` where unknown.
     """
 
     machine: str
@@ -464,10 +541,15 @@ class ProbeTimings:
     matvec_bandwidth_bytes_per_s: float
     matmul_flops_per_s: float
     times_s: tuple[float, ...]
+    cpu_count: int | None = None
+    blas_threads: int | None = None
+    blas_threads_from: str = "unknown"
+    load_average: float | None = None
 
 
 def measure_probe(plan: ProbePlan) -> ProbeTimings:
     """Time the kernels that ``plan`` describes, with ``numpy.random.default_rng(plan.seed)`` inputs."""
+    load, (threads, threads_from) = _load_average(), blas_threads()
     rng = np.random.default_rng(plan.seed)
     bw = measure_bandwidth(plan.bandwidth_buffer_bytes, repeats=plan.repeats, rng=rng)
     peak = measure_matmul_flops(plan.matmul_n, repeats=max(1, plan.repeats - 2), rng=rng)
@@ -481,6 +563,10 @@ def measure_probe(plan: ProbePlan) -> ProbeTimings:
         matvec_bandwidth_bytes_per_s=bw["matvec"],
         matmul_flops_per_s=peak,
         times_s=tuple(times),
+        cpu_count=os.cpu_count(),
+        blas_threads=threads,
+        blas_threads_from=threads_from,
+        load_average=load,
     )
 
 
@@ -520,14 +606,15 @@ def _speedups(
     plan: ProbePlan, predicted_ratios: Sequence[float], measured_ratios: Sequence[float]
 ) -> dict[str, Any]:
     """τ and the speedup at the plan's α, k, c for c_verify = 1, predicted and measured, and the best
-    k on the measured curve (``None`` without a T >= 2)."""
+    k on the measured curve (``None`` with fewer than :data:`MIN_BEST_K_POINTS` points T >= 2)."""
     alpha, k, c = plan.alpha, plan.k, plan.c
     i = plan.tokens.index(k + 1)
     cv_pred, cv_meas = predicted_ratios[i], measured_ratios[i]
     candidates = [
         (t - 1, walltime_speedup(alpha, t - 1, c, r)) for t, r in zip(plan.tokens, measured_ratios) if t >= 2
     ]
-    best_k, best_speedup = max(candidates, key=lambda kv: kv[1]) if candidates else (None, None)
+    enough = len(candidates) >= MIN_BEST_K_POINTS
+    best_k, best_speedup = max(candidates, key=lambda kv: kv[1]) if enough else (None, None)
     return dict(
         tau=expected_tokens_per_step(alpha, k),
         speedup_theorem=walltime_speedup(alpha, k, c),
@@ -587,13 +674,27 @@ def _mib(n: float) -> str:
     return f"{n / _MIB:.1f} MiB"
 
 
+def _threads(r: ProbeResult) -> str:
+    if r.blas_threads is None:
+        return "thread count unknown"
+    return f"{r.blas_threads} thread{'s' if r.blas_threads != 1 else ''}, from {r.blas_threads_from}"
+
+
+def _load(r: ProbeResult) -> str:
+    if r.load_average is None:
+        return "unknown"
+    busy = "busy" if r.busy else "quiet enough"
+    return f"{r.load_average:.2f} on {r.cpu_count} logical CPUs at the start ({busy})"
+
+
 def format_probe(r: ProbeResult) -> str:
     """A readable report of a :class:`ProbeResult`."""
     llc = _mib(r.last_level_cache_bytes) if r.last_level_cache_bytes else "unknown"
     lines = [
         "specdec probe: this machine measured with NumPy (fp32)",
         f"  machine            {r.machine}",
-        f"  numpy              {r.numpy_version} (BLAS: {r.blas})",
+        f"  numpy              {r.numpy_version} (BLAS: {r.blas}, {_threads(r)})",
+        f"  load average       {_load(r)}",
         f"  last-level cache   {llc}",
         f"  streaming kernels  copy {r.copy_bandwidth_bytes_per_s / 1e9:.1f} GB/s, sum "
         f"{r.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s, "
@@ -628,6 +729,13 @@ def format_probe(r: ProbeResult) -> str:
             f"  best k on the measured curve: k = {r.best_k_measured} "
             f"(speedup {r.best_speedup_measured:.2f}x)"
         )
+    else:
+        lines.append("  best k: not reported; the sweep has one T >= 2 to compare (raise --max-tokens)")
+    if r.busy:
+        lines += [
+            f"warning: the machine is busy (load average {r.load_average:.1f}, {r.cpu_count} logical CPUs):",
+            "  other processes take CPU time from the kernels, so t(T)/t(1) varies from run to run.",
+        ]
     lines.append(
         "Timings of one weight matrix, not of a model; the roofline is a bound for ideal kernels, "
         "and small-batch kernels can take far longer than it predicts."

@@ -93,12 +93,14 @@ class RooflineReport:
 def roofline_report(
     model: str | ModelShape, hardware: str | Hardware, *, new_tokens: int = 1, **kw: Any
 ) -> RooflineReport:
-    """One forward (:func:`forward_cost`, ``new_tokens`` positions and ``kw``), its verification cost
+    """One forward (:func:`~specdec.perf.kernels.forward_cost`, ``new_tokens`` positions and ``kw``), its
+    verification cost
     ratio, and where decode (over the batch: the whole step, and its weight matmuls) and verification
     (over k) turn compute-bound.
 
-    ``kw`` takes the other arguments of :func:`forward_cost`; ``weight_dtype`` defaults to
-    :func:`half_precision_dtype` of the hardware, so every preset works with the defaults.
+    ``kw`` takes the other arguments of :func:`~specdec.perf.kernels.forward_cost`; ``weight_dtype`` defaults
+    to :func:`~specdec.perf.presets.half_precision_dtype` of the hardware, so every preset works with the
+    defaults.
     """
     hw = get_hardware(hardware)
     kw.setdefault("weight_dtype", half_precision_dtype(hw))
