@@ -511,8 +511,39 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
         (["--alpha", "1.5"], "--alpha: alpha must lie in [0, 1]"),
         (["--c", "-1"], "--c: c must be >= 0"),
         (["--max-tokens", "0"], "--max-tokens: max_tokens must be >= 1"),
-        (["--iters", "0"], "--iters: iters must be >= 1"),
+        (["--iters", "0"], "--iters: iters must lie in [1, 10000], got 0"),
+        (["--repeats", "0"], "--repeats: repeats must lie in [1, 1000], got 0"),
+        (["--repeats", "100000"], "--repeats: repeats must lie in [1, 1000], got 100000"),
+        (["--seed", "-1"], "--seed: seed must be >= 0, got -1"),
+        (["--square", "0"], "--square: square must be >= 1"),
     ]:
         with pytest.raises(SystemExit) as exit_info:
             bench.main(bad)
         assert str(exit_info.value).startswith(f"gpu_verify_cost: error: {message}")
+        assert "\n" not in str(exit_info.value)
+
+
+def test_gpu_bench_script_errors_are_one_line(monkeypatch, capsys):
+    import sys
+
+    bench = _load_bench()
+    # A flag argparse cannot read: one line on stderr, status 2 (not the usage block).
+    for bad in (["--d-in", "x"], ["--alpha"], ["--nope"]):
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(bad)
+        err = capsys.readouterr().err
+        assert (
+            exit_info.value.code == 2
+            and err.startswith("gpu_verify_cost.py: error: ")
+            and err.count("\n") == 1
+        )
+    # Buffers larger than the GPU's memory (1 GiB here) are refused before any is allocated.
+    monkeypatch.setitem(sys.modules, "torch", _fake_torch())
+    for bad in (
+        ["--d-in", "32768", "--d-out", "32768"],
+        ["--d-in", "64", "--d-out", "64", "--square", "32768"],
+    ):
+        with pytest.raises(
+            SystemExit, match=r"^gpu_verify_cost: error: the buffers need .* GiB, more than the GPU's 1.0 GiB"
+        ):
+            bench.main([*bad, "--copy-bytes", "4096"])

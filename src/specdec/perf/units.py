@@ -1,6 +1,6 @@
 """Units, dtypes and the argument checks shared by the calculator's modules.
 
-Pure Python (the standard library and ``specdec._checks``), so every module of :mod:`specdec.perf`
+Pure Python (the standard library and ``specdec._checks``), so every module of ``specdec.perf``
 but :mod:`specdec.perf.probe` imports without NumPy. Conventions: FLOPs count a multiply-add as 2;
 GB, TB and TFLOPS are decimal (10^9, 10^12) as vendors print them, GiB is 2^30; byte counts are
 floats, so a 4-bit weight costs 0.5 bytes.
