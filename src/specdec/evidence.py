@@ -1,24 +1,7 @@
-"""Recorded measurements beside the roofline, at their earlier path: a re-export.
-
-Kept so that earlier imports keep working; the objects live in
-:mod:`specdec.perf.evidence`."""
+"""Recorded measurements beside the roofline, at its earlier path: every public name of
+:mod:`specdec.perf.evidence`, re-exported so that ``from specdec.evidence import ...`` keeps working."""
 
 from __future__ import annotations
 
-from specdec.perf.evidence import (
-    STACK_HEADS,
-    MeasuredPoint,
-    gpu_points,
-    probe_points,
-    stack_shape,
-    summarise,
-)
-
-__all__ = [
-    "MeasuredPoint",
-    "stack_shape",
-    "gpu_points",
-    "probe_points",
-    "summarise",
-    "STACK_HEADS",
-]
+from specdec.perf.evidence import *  # noqa: F403 (the re-export is the point)
+from specdec.perf.evidence import __all__  # noqa: F401

@@ -1,18 +1,7 @@
-"""The roofline cost of a whole request, at its earlier path: a re-export.
-
-Kept so that earlier imports keep working; the objects live in
-:mod:`specdec.perf.requests`."""
+"""The roofline cost of a whole request, at its earlier path: every public name of
+:mod:`specdec.perf.requests`, re-exported so that ``from specdec.generation import ...`` keeps working."""
 
 from __future__ import annotations
 
-from specdec.perf.requests import (
-    RequestCost,
-    max_batch_in_memory,
-    request_cost,
-)
-
-__all__ = [
-    "RequestCost",
-    "request_cost",
-    "max_batch_in_memory",
-]
+from specdec.perf.requests import *  # noqa: F403 (the re-export is the point)
+from specdec.perf.requests import __all__  # noqa: F401

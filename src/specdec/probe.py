@@ -1,51 +1,7 @@
-"""Measures this machine with NumPy, at its earlier path: a re-export of :mod:`specdec.perf.probe`."""
+"""Measures this machine with NumPy, at its earlier path: every public name of :mod:`specdec.perf.probe`,
+re-exported so that ``from specdec.probe import ...`` keeps working."""
 
 from __future__ import annotations
 
-from specdec.perf.probe import (
-    BUSY_LOAD_PER_CPU,
-    MAX_BUFFER_BYTES,
-    MAX_DIM,
-    MAX_MATMUL_N,
-    MAX_REPEATS,
-    MAX_TOKENS,
-    MIN_BANDWIDTH_BUFFER_BYTES,
-    MIN_BEST_K_POINTS,
-    ProbePlan,
-    ProbeResult,
-    ProbeTimings,
-    blas_threads,
-    compare_probe,
-    format_probe,
-    last_level_cache_bytes,
-    measure_bandwidth,
-    measure_matmul_curve,
-    measure_matmul_flops,
-    measure_probe,
-    plan_probe,
-    run_probe,
-)
-
-__all__ = [
-    "MAX_TOKENS",
-    "MAX_BUFFER_BYTES",
-    "MIN_BANDWIDTH_BUFFER_BYTES",
-    "MAX_MATMUL_N",
-    "MAX_DIM",
-    "MAX_REPEATS",
-    "BUSY_LOAD_PER_CPU",
-    "MIN_BEST_K_POINTS",
-    "ProbeResult",
-    "ProbePlan",
-    "ProbeTimings",
-    "last_level_cache_bytes",
-    "blas_threads",
-    "measure_bandwidth",
-    "measure_matmul_flops",
-    "measure_matmul_curve",
-    "run_probe",
-    "plan_probe",
-    "measure_probe",
-    "compare_probe",
-    "format_probe",
-]
+from specdec.perf.probe import *  # noqa: F403 (the re-export is the point)
+from specdec.perf.probe import __all__  # noqa: F401

@@ -1,24 +1,7 @@
-"""The speedup model of Leviathan et al. (2023) section 3, at its earlier path: a re-export.
-
-Kept so that earlier imports keep working; the objects live in
-:mod:`specdec.perf.speedup`."""
+"""The speedup model of Leviathan et al. (2023) section 3, at its earlier path: every public name of
+:mod:`specdec.perf.speedup`, re-exported so that ``from specdec.speedup import ...`` keeps working."""
 
 from __future__ import annotations
 
-from specdec.perf.speedup import (
-    MAX_K,
-    expected_tokens_per_step,
-    ops_increase,
-    optimal_k,
-    speedup_from_tau,
-    walltime_speedup,
-)
-
-__all__ = [
-    "MAX_K",
-    "expected_tokens_per_step",
-    "walltime_speedup",
-    "speedup_from_tau",
-    "ops_increase",
-    "optimal_k",
-]
+from specdec.perf.speedup import *  # noqa: F403 (the re-export is the point)
+from specdec.perf.speedup import __all__  # noqa: F401

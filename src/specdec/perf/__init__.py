@@ -13,16 +13,13 @@
 - :mod:`specdec.perf.speedup` -- the speedup model of Leviathan et al. (2023) section 3.
 - :mod:`specdec.perf.probe` -- measures this machine with NumPy.
 
-The modules are imported when first named (``specdec.perf.kernels``), so importing the package
-imports none of them. The earlier paths (:mod:`specdec.roofline`, :mod:`specdec.hf_config`,
+Importing the package imports none of them; ``from specdec.perf import kernels`` imports one. The
+earlier paths (:mod:`specdec.roofline`, :mod:`specdec.hf_config`,
 :mod:`specdec.generation`, :mod:`specdec.evidence`, :mod:`specdec.probe`, :mod:`specdec.speedup`)
 re-export the same objects.
 """
 
 from __future__ import annotations
-
-import importlib
-from types import ModuleType
 
 __all__ = [
     "units",
@@ -38,9 +35,3 @@ __all__ = [
     "speedup",
     "probe",
 ]
-
-
-def __getattr__(name: str) -> ModuleType:
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
