@@ -262,7 +262,7 @@ def _cmd_speedup(args: argparse.Namespace) -> int:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
-    from specdec import probe  # imports NumPy; keep the other subcommands light
+    from specdec.perf import probe  # imports NumPy; keep the other subcommands light
 
     result = probe.run_probe(
         quick=args.quick, alpha=args.alpha, k=args.k, c=args.c, seed=args.seed, max_tokens=args.max_tokens
