@@ -90,13 +90,20 @@ def test_presets(capsys):
     assert data["models"]["llama-2-70b"]["n_params"] == 68_976_648_192
 
 
-def test_probe_quick_json(capsys):
+def test_probe_quick_json(capsys, monkeypatch):
+    # The command's plumbing, on buffers far smaller than --quick's (the probe itself: test_probe.py).
+    from specdec.perf import probe
+
+    real = probe.run_probe
+    small = dict(weight_bytes=1 << 20, bandwidth_buffer_bytes=1 << 20, matmul_n=128, d_in=256)
+    monkeypatch.setattr(probe, "run_probe", lambda **options: real(**options, **small))
     code, out, _ = run(capsys, "probe", "--quick", "--max-tokens", "4", "--k", "2", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["tokens"] == [1, 2, 3, 4]
     assert data["measured_ratios"][0] == 1.0
-    assert data["k"] == 2
+    assert data["k"] == 2 and data["matmul_n"] == 128 and data["weight_bytes"] <= 1 << 20
+    assert data["repeats"] == 3  # --quick still sets the repeats
 
 
 @pytest.mark.parametrize(
