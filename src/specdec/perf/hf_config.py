@@ -86,7 +86,7 @@ def _get(data: Mapping[str, Any], key: str, label: str, family: str, default: An
     if value is None:
         value = default
     if value is None:
-        raise ValueError(f"{key}: missing from {label} (required for a {family} config; null is missing)")
+        raise ValueError(f"{key}: missing from {label} (required for a {family} config)")
     return _checks.integer(key, value, 1, MAX_COUNT)
 
 
