@@ -18,7 +18,6 @@ best of several repeats after a warm-up; the median is printed next to it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import shlex
@@ -29,7 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from specdec.cli import OneLineParser
 from specdec.sampling import verify, verify_batch
+
+#: Largest ``--repeats``: each repeat of the memory-bound loop reads ~147 MB 64 times.
+MAX_REPEATS = 1000
 
 
 def make_inputs(B: int, k: int, V: int, seed: int = 0):
@@ -125,20 +128,50 @@ def run(repeats: int) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+def check_record(path: Path | None) -> None:
+    """Refuse a ``--record`` path that cannot be written, before anything is timed."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"--record: {str(path)!r} is a directory; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"--record: cannot create the folder of {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"--record: {str(path)!r} is not writable")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed repeats per measurement (default 15)")
+    parser = OneLineParser(prog="bench_verify.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=15,
+        help=f"timed repeats per measurement (1 to {MAX_REPEATS}; default 15)",
+    )
     parser.add_argument("--record", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
+    if not 1 <= args.repeats <= MAX_REPEATS:
+        parser.error(f"argument --repeats: must lie in [1, {MAX_REPEATS}], got {args.repeats}")
+    try:
+        check_record(args.record)
+    except ValueError as exc:
+        parser.error(str(exc))
     table, ok = run(args.repeats)
     print(table)
     if args.record:
         python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else "python"
         cmd = shlex.join([python, *sys.argv])  # the command as run, from the repository root
-        args.record.parent.mkdir(parents=True, exist_ok=True)
-        args.record.write_text(f"$ {cmd}\n{table}\n", encoding="utf-8")
+        try:
+            args.record.write_text(f"$ {cmd}\n{table}\n", encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"bench_verify.py: error: --record: cannot write {str(args.record)!r}: {exc}", file=sys.stderr
+            )
+            return 1
     return 0 if ok else 1
 
 

@@ -17,7 +17,8 @@ Defaults: W is 8192 x 28672 (the shape of one Llama-2-70B feed-forward matrix), 
 the script refuses a W smaller than 4x the L2 size the driver reports. Each point is the best, over
 ``--repeats`` CUDA-event windows, of the mean time of ``--iters`` back-to-back calls.
 
-Only :mod:`specdec.roofline` is imported from the project (pure Python), so ``src/`` is added to
+Only the pure-Python :mod:`specdec.roofline`, :mod:`specdec.speedup` and :mod:`specdec.cli` are imported
+from the project, so ``src/`` is added to
 ``sys.path`` when the package is not installed. PyTorch is imported inside :func:`main`, so ``--help``
 and the roofline-only helpers work without it.
 """
@@ -34,13 +35,18 @@ from typing import Any
 
 try:
     from specdec import roofline as rl
+    from specdec.cli import OneLineParser
     from specdec.speedup import expected_tokens_per_step, walltime_speedup
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from specdec import roofline as rl
+    from specdec.cli import OneLineParser
     from specdec.speedup import expected_tokens_per_step, walltime_speedup
 
 BF16_BYTES = 2
+#: Largest ``--iters`` and ``--repeats``: beyond them one point would take minutes.
+MAX_ITERS = 10_000
+MAX_REPEATS = 1000
 
 
 def roofline_rows(tokens: list[int], d_in: int, d_out: int, preset: str) -> list[dict[str, Any]]:
@@ -77,6 +83,47 @@ def _time_cuda(torch: Any, fn: Any, iters: int, repeats: int) -> float:
     return best
 
 
+def _copy_bytes(args: argparse.Namespace, l2_bytes: int) -> int:
+    return args.copy_bytes if args.copy_bytes is not None else max(4 * l2_bytes, 1 << 30)
+
+
+def _reference_rates(torch: Any, dev: Any, gen: Any, args: argparse.Namespace, copy_bytes: int):
+    """Context for the roofline: the bandwidth of a device-to-device copy (read + write, as STREAM
+    counts it) and the FLOP/s of a large square bf16 matmul."""
+    n_copy = copy_bytes // BF16_BYTES
+    src = torch.empty(n_copy, dtype=torch.bfloat16, device=dev).normal_(generator=gen)
+    dst = torch.empty_like(src)
+    t_copy = _time_cuda(torch, lambda src=src, dst=dst: dst.copy_(src), 10, args.repeats)
+    copy_bw = 2 * n_copy * BF16_BYTES / t_copy
+    del src, dst
+    n = args.square
+    a = torch.randn(n, n, dtype=torch.bfloat16, device=dev, generator=gen)
+    b = torch.randn(n, n, dtype=torch.bfloat16, device=dev, generator=gen)
+    c = torch.empty(n, n, dtype=torch.bfloat16, device=dev)
+    t_mm = _time_cuda(torch, lambda: torch.matmul(a, b, out=c), 10, args.repeats)
+    return copy_bw, 2.0 * n**3 / t_mm
+
+
+def _check_memory(args: argparse.Namespace, l2_bytes: int, total_bytes: int) -> None:
+    """Refuse sizes whose buffers would not fit in the GPU's memory, before any is allocated."""
+    weight_bytes = args.d_in * args.d_out * BF16_BYTES
+    if l2_bytes and weight_bytes < 4 * l2_bytes:
+        raise SystemExit(
+            f"gpu_verify_cost: W is {weight_bytes / 2**20:.0f} MiB, less than 4x the "
+            f"{l2_bytes / 2**20:.0f} MiB L2; raise --d-in/--d-out"
+        )
+    largest_t = max(rl.sweep_tokens(args.max_tokens, args.k))
+    sweep = weight_bytes + largest_t * (args.d_in + args.d_out) * BF16_BYTES
+    need = max(
+        sweep, weight_bytes + 2 * _copy_bytes(args, l2_bytes), weight_bytes + 3 * args.square**2 * BF16_BYTES
+    )
+    if need > total_bytes:
+        raise SystemExit(
+            f"gpu_verify_cost: error: the buffers need {need / 2**30:.1f} GiB, more than the GPU's "
+            f"{total_bytes / 2**30:.1f} GiB; lower --d-in/--d-out, --max-tokens, --copy-bytes or --square"
+        )
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         import torch  # optional dependency, only needed for the measurement
@@ -89,11 +136,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     props = torch.cuda.get_device_properties(dev)
     l2_bytes = int(getattr(props, "L2_cache_size", 0) or 0)
     weight_bytes = args.d_in * args.d_out * BF16_BYTES
-    if l2_bytes and weight_bytes < 4 * l2_bytes:
-        raise SystemExit(
-            f"gpu_verify_cost: W is {weight_bytes / 2**20:.0f} MiB, less than 4x the "
-            f"{l2_bytes / 2**20:.0f} MiB L2; raise --d-in/--d-out"
-        )
+    _check_memory(args, l2_bytes, int(props.total_memory))
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
     w = torch.randn(args.d_in, args.d_out, dtype=torch.bfloat16, device=dev, generator=gen)
@@ -107,22 +150,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             _time_cuda(torch, lambda x=x, out=out: torch.matmul(x, w, out=out), args.iters, args.repeats)
         )
         del x, out
-
-    # Context for the roofline: a device-to-device copy (read + write, as STREAM counts it) and a
-    # large square bf16 matmul.
-    copy_bytes = args.copy_bytes if args.copy_bytes is not None else max(4 * l2_bytes, 1 << 30)
-    n_copy = copy_bytes // BF16_BYTES
-    src = torch.empty(n_copy, dtype=torch.bfloat16, device=dev).normal_(generator=gen)
-    dst = torch.empty_like(src)
-    t_copy = _time_cuda(torch, lambda src=src, dst=dst: dst.copy_(src), 10, args.repeats)
-    copy_bw = 2 * n_copy * BF16_BYTES / t_copy
-    del src, dst
-    n = args.square
-    a = torch.randn(n, n, dtype=torch.bfloat16, device=dev, generator=gen)
-    b = torch.randn(n, n, dtype=torch.bfloat16, device=dev, generator=gen)
-    c = torch.empty(n, n, dtype=torch.bfloat16, device=dev)
-    t_mm = _time_cuda(torch, lambda: torch.matmul(a, b, out=c), 10, args.repeats)
-    square_flops = 2.0 * n**3 / t_mm
+    copy_bw, square_flops = _reference_rates(torch, dev, gen, args, _copy_bytes(args, l2_bytes))
 
     return {
         "device": props.name,
@@ -139,7 +167,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "tokens": tokens,
         "times_s": times,
         "copy_bandwidth_bytes_per_s": copy_bw,
-        "square_matmul_n": n,
+        "square_matmul_n": args.square,
         "square_matmul_flops_per_s": square_flops,
     }
 
@@ -214,7 +242,7 @@ def format_report(r: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="gpu_verify_cost.py",
         description="Time x[T, d_in] @ W[d_in, d_out] in bf16 on a CUDA GPU for T = 1, 2, 4, ..., "
         "64 and compare t(T)/t(1) with the roofline of a specdec hardware preset.",
@@ -246,9 +274,14 @@ def check(args: argparse.Namespace) -> None:
     """Every argument, before anything is measured: one line naming the flag, exit status 2."""
     try:
         rl.get_hardware(args.preset).peak("bf16")  # a known preset with a bf16 peak (rtx-3090 has none)
-        for name in ("d_in", "d_out", "iters", "repeats", "square", "copy_bytes"):
+        for name in ("d_in", "d_out", "square", "copy_bytes"):
             if getattr(args, name) is not None and getattr(args, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+        for name, most in (("iters", MAX_ITERS), ("repeats", MAX_REPEATS)):
+            if not 1 <= getattr(args, name) <= most:
+                raise ValueError(f"{name} must lie in [1, {most}], got {getattr(args, name)}")
+        if args.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {args.seed}")
         rl.sweep_tokens(args.max_tokens, args.k)
         walltime_speedup(args.alpha, args.k, args.c)  # alpha in [0, 1], k >= 1, c >= 0
     except (TypeError, ValueError) as exc:

@@ -46,6 +46,22 @@ def doctest_build(html_build: Build) -> Build:
     return sphinx_build("doctest")
 
 
+# Fixtures that build the site, and those that drive the browser (each of which builds it too).
+BUILD_FIXTURES = frozenset({"html_build", "doctest_build"})
+BROWSER_FIXTURES = frozenset({"browser_context", "site_url"})
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that uses a site build ``build`` and every test that uses the browser
+    ``browser``, wherever it is written, so that ``-m "not browser and not build"`` is the unit run."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BUILD_FIXTURES:
+            item.add_marker(pytest.mark.build)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """After every run: how far the roofline sits below each recorded measurement (bench/results/)."""
     import json

@@ -347,6 +347,7 @@ def _plain(value: str) -> str:
     return re.sub(r"\s+", " ", value).replace("“", '"').replace("”", '"').replace("’", "'").strip()
 
 
+@pytest.mark.build  # reads the built site: a full HTML build
 def test_bibliography_page_renders_every_entry(html_build: Build):
     assert html_build.returncode == 0, html_build.output[-3000:]
     page = (html_build.outdir / "references.html").read_text(encoding="utf-8")

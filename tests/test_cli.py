@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from specdec.cli import main
+from sitecheck import ROOT
+from specdec.cli import build_parser, main
 from specdec.roofline import HARDWARE, MODELS
 
 
@@ -88,13 +90,20 @@ def test_presets(capsys):
     assert data["models"]["llama-2-70b"]["n_params"] == 68_976_648_192
 
 
-def test_probe_quick_json(capsys):
+def test_probe_quick_json(capsys, monkeypatch):
+    # The command's plumbing, on buffers far smaller than --quick's (the probe itself: test_probe.py).
+    from specdec.perf import probe
+
+    real = probe.run_probe
+    small = dict(weight_bytes=1 << 20, bandwidth_buffer_bytes=1 << 20, matmul_n=128, d_in=256)
+    monkeypatch.setattr(probe, "run_probe", lambda **options: real(**options, **small))
     code, out, _ = run(capsys, "probe", "--quick", "--max-tokens", "4", "--k", "2", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["tokens"] == [1, 2, 3, 4]
     assert data["measured_ratios"][0] == 1.0
-    assert data["k"] == 2
+    assert data["k"] == 2 and data["matmul_n"] == 128 and data["weight_bytes"] <= 1 << 20
+    assert data["repeats"] == 3  # --quick still sets the repeats
 
 
 @pytest.mark.parametrize(
@@ -131,12 +140,50 @@ def test_non_integer_k_is_rejected_by_the_parser(capsys):
     assert "--k: invalid integer: '2.5'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [[], ["roofline"], ["speedup"], ["probe"], ["presets"]])
+@pytest.mark.parametrize(
+    "argv", [[], ["roofline"], ["request"], ["speedup"], ["probe"], ["presets"], ["tutor"]]
+)
 def test_help_everywhere(capsys, argv):
     with pytest.raises(SystemExit) as exc:
         main([*argv, "--help"])
     assert exc.value.code == 0
     assert "usage: specdec" in capsys.readouterr().out
+
+
+def test_help_names_every_subcommand():
+    parser = build_parser()
+    text = " ".join(parser.format_help().split())
+    commands = list(parser.commands)
+    assert set(commands) >= {"roofline", "request", "speedup", "probe", "presets", "tutor"}
+    for name in commands:
+        assert f"({name})" in text, f"the description does not name {name}"
+        assert re.search(rf"\b{name}\b", text.split("positional arguments:")[1]), name
+
+
+def test_help_is_numpy_free_and_import_specdec_is_lazy():
+    code = (
+        "import sys, contextlib, io, specdec\n"
+        "assert sorted(specdec.__all__) == sorted(set(specdec.__all__))\n"
+        "loaded = sorted(m for m in specdec.__all__ if f'specdec.{m}' in sys.modules)\n"
+        "from specdec.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "print(loaded, 'numpy' in sys.modules, specdec.perf.kernels.__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["[]", "False", "specdec.perf.kernels"]
+
+
+def test_import_specdec_names_the_modules_of_the_api_index():
+    import specdec
+
+    index = (ROOT / "docs" / "api" / "index.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| \[?`specdec\.(\w+)`", index, re.M))
+    assert documented and documented <= set(specdec.__all__)
+    for name in specdec.__all__:
+        assert getattr(specdec, name).__name__ == f"specdec.{name}"
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        specdec.nope  # noqa: B018
 
 
 def test_python_dash_m_entry_point():
@@ -219,9 +266,10 @@ def test_json_is_strict(capsys, monkeypatch):
 def test_roofline_reads_its_search_limits_from_the_library(capsys, monkeypatch):
     # The table used to hard-code batch 1 << 20 and "k = 65536".
     from specdec import roofline as rl
+    from specdec.perf import report
 
-    monkeypatch.setattr(rl, "COMPUTE_BOUND_K_MAX", 8)
-    monkeypatch.setattr(rl, "COMPUTE_BOUND_MAX_BATCH", 16)
+    monkeypatch.setattr(report, "COMPUTE_BOUND_K_MAX", 8)
+    monkeypatch.setattr(report, "COMPUTE_BOUND_MAX_BATCH", 16)
     code, out, _ = run(capsys, "roofline", "--context", "1024")
     assert code == 0
     assert "never (up to k = 8)" in out
@@ -364,12 +412,56 @@ def test_request_table_and_json(capsys):
         (["request", "--prompt-tokens", "3", "--output-tokens", "0"], "--output-tokens must be >= 1"),
         (["request", "--prompt-tokens", "3", "--output-tokens", "3", "--model", "nope"], "--model: unknown"),
         (["roofline", "--model", "missing/config.json"], "config: cannot read 'missing/config.json'"),
+        # The flag the user passed is the one named (each used to blame another flag).
+        (
+            ["request", "--prompt-tokens", "9007199254740992", "--output-tokens", "3"],
+            "specdec request: error: --prompt-tokens must be <= 9007199254740991, got 9007199254740992",
+        ),
+        (
+            ["request", "--prompt-tokens", "9007199254740990", "--output-tokens", "3"],
+            "--output-tokens: prompt_tokens + output_tokens must be <= 9007199254740992",
+        ),
+        (
+            ["roofline", "--hardware", "rtx-3090", "--weight-dtype", "bf16"],
+            "specdec roofline: error: --weight-dtype: 'rtx-3090' has no verified peak for 'bf16'",
+        ),
+        (
+            [
+                "request",
+                "--hardware",
+                "rtx-3090",
+                "--weight-dtype",
+                "int8",
+                "--prompt-tokens",
+                "3",
+                "--output-tokens",
+                "3",
+            ],
+            "--weight-dtype: 'rtx-3090' has no verified peak for 'bf16' (its weights",
+        ),
+        # An endless file is read no further than the cap.
+        (["roofline", "--model", "/dev/zero"], "config: '/dev/zero' is larger than 1048576 bytes (1 MiB)"),
     ],
 )
 def test_request_and_config_errors(capsys, argv, pattern):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and pattern in err
+
+
+def test_the_readme_config_example_runs_as_written(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the README's commands run from the repository root
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(
+        line
+        for line in readme.splitlines()
+        if line.startswith(".venv/bin/python -m specdec roofline --model bench/")
+    )
+    argv = line.split("#")[0].split()
+    assert argv[:3] == [".venv/bin/python", "-m", "specdec"]
+    code, out, err = run(capsys, *argv[3:])
+    assert code == 0 and err == ""
+    assert "openai-community/gpt2 on h200" in out and "lm head" in out
 
 
 def test_config_missing_a_key_names_it(capsys, tmp_path):

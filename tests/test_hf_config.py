@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from specdec.hf_config import gpt2_params_left_out, shape_from_hf_config
+from sitecheck import ROOT
+from specdec.hf_config import MAX_CONFIG_BYTES, gpt2_params_left_out, shape_from_hf_config
 from specdec.roofline import MODELS, ModelShape, forward_cost
 
 # The released config.json values of the Llama 2 checkpoints (the presets' sources quote them).
@@ -128,3 +130,65 @@ def test_bad_configs(tmp_path):
     bad.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match=r"must hold a JSON object"):
         shape_from_hf_config(bad)
+
+
+# -- what transformers writes: null for a default, and the shipped example ------------------------
+
+EXAMPLE = ROOT / "bench" / "configs" / "gpt2" / "config.json"
+
+
+def test_the_shipped_gpt2_config_reads_as_gpt2_small():
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert data["n_inner"] is None  # as transformers writes it: null means 4 * n_embd
+    shape = shape_from_hf_config(EXAMPLE)
+    assert shape.name == "openai-community/gpt2" and shape.d_ffn == 4 * 768 and shape.head_dim == 64
+    assert shape.n_params + gpt2_params_left_out(EXAMPLE) == 124_439_808  # GPT-2 small, as released
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "default"),
+    [
+        ("num_key_value_heads", "n_kv_heads", 32),
+        ("head_dim", "head_dim", 128),
+        ("tie_word_embeddings", "tied_embeddings", False),
+    ],
+)
+def test_null_takes_the_documented_default(key, field, default):
+    shape = shape_from_hf_config({**llama_config("llama-2-7b"), key: None})
+    assert getattr(shape, field) == default
+    gpt2 = {"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100}
+    assert shape_from_hf_config({**gpt2, "n_inner": None, "tie_word_embeddings": None}).d_ffn == 256
+
+
+def test_a_required_key_set_to_null_is_missing():
+    with pytest.raises(ValueError, match=r"^hidden_size: missing from config \(required for a llama config"):
+        shape_from_hf_config({**llama_config("llama-2-7b"), "hidden_size": None})
+
+
+def test_heads_must_divide_the_width():
+    with pytest.raises(ValueError, match=r"^num_attention_heads: 12 heads do not divide hidden_size 4096"):
+        shape_from_hf_config(
+            {**llama_config("llama-2-7b"), "num_attention_heads": 12, "num_key_value_heads": 12}
+        )
+    with pytest.raises(ValueError, match=r"^n_head: 5 heads do not divide n_embd 768"):
+        shape_from_hf_config(
+            {"model_type": "gpt2", "n_embd": 768, "n_layer": 2, "n_head": 5, "vocab_size": 10}
+        )
+    # An explicit head_dim needs no division (the width is then not heads x head_dim).
+    shape = shape_from_hf_config(
+        {**llama_config("llama-2-7b"), "num_attention_heads": 12, "num_key_value_heads": 12, "head_dim": 128}
+    )
+    assert shape.head_dim == 128 and shape.n_heads == 12
+
+
+def test_the_read_is_capped(tmp_path):
+    big = tmp_path / "config.json"
+    big.write_bytes(b" " * MAX_CONFIG_BYTES + b"{}")
+    with pytest.raises(ValueError, match=rf"^config: .* is larger than {MAX_CONFIG_BYTES} bytes \(1 MiB\)"):
+        shape_from_hf_config(big)
+    big.write_bytes(b" " * (MAX_CONFIG_BYTES - 2) + b"{}")  # exactly the cap: read
+    with pytest.raises(ValueError, match=r"^hidden_size: missing"):
+        shape_from_hf_config(big)
+    if Path("/dev/zero").exists():  # endless: read no further than the cap
+        with pytest.raises(ValueError, match=r"^config: '/dev/zero' is larger than"):
+            shape_from_hf_config("/dev/zero")

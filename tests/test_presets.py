@@ -22,6 +22,7 @@ import pytest
 from sitecheck import ROOT
 from specdec import cli
 from specdec import roofline as rl
+from specdec.perf import presets
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -64,8 +65,10 @@ def load(tmp_path, extra: str):
 def extended(tmp_path, monkeypatch):
     """HARDWARE and MODELS read from a copy of the data file with one more preset of each kind."""
     hardware, models = load(tmp_path, NEW_GPU + NEW_MODEL)
-    monkeypatch.setattr(rl, "HARDWARE", hardware)
-    monkeypatch.setattr(rl, "MODELS", models)
+    # The library looks presets up in specdec.perf.presets; the pages import them from specdec.roofline.
+    for module in (presets, rl):
+        monkeypatch.setattr(module, "HARDWARE", hardware)
+        monkeypatch.setattr(module, "MODELS", models)
     return hardware, models
 
 

@@ -12,15 +12,18 @@ import pytest
 
 from specdec import roofline as rl
 from specdec.probe import (
+    BUSY_LOAD_PER_CPU,
     MAX_BUFFER_BYTES,
     MAX_DIM,
     MAX_MATMUL_N,
     MAX_REPEATS,
     MAX_TOKENS,
     MIN_BANDWIDTH_BUFFER_BYTES,
+    MIN_BEST_K_POINTS,
     ProbePlan,
     ProbeResult,
     ProbeTimings,
+    blas_threads,
     compare_probe,
     format_probe,
     last_level_cache_bytes,
@@ -70,7 +73,7 @@ def test_plan_sizes_follow_the_cache(monkeypatch, quick, llc, d_out, bandwidth_m
         "last_level_cache_bytes",
     ):
         monkeypatch.setattr(
-            f"specdec.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
+            f"specdec.perf.probe.{name}", lambda *a, **kw: pytest.fail("the plan measured something")
         )
     plan = plan_probe(quick=quick, last_level_cache_bytes=llc)
     assert (plan.d_in, plan.d_out) == (4096, d_out)
@@ -139,6 +142,50 @@ def test_compare_speedups_on_the_measured_curve():
     # k = 1, 3, 4, 7 give 1.8 / 1, 2.952 / 1.2, 3.3616 / 1.5 and 4.16114 / 2: k = 3 is best.
     assert r.best_k_measured == 3 and r.best_speedup_measured == pytest.approx(2.46, rel=1e-12)
     assert r.speedup_predicted == pytest.approx(3.3616 / r.c_verify_predicted, rel=1e-12)
+
+
+def test_no_best_k_from_a_single_point():
+    # max_tokens 1: the sweep is T = 1 and T = k + 1 only, one speedup and nothing to compare it with.
+    plan = plan_probe(k=4, max_tokens=1, d_in=128, weight_bytes=256 * 1024, bandwidth_buffer_bytes=MIB,
+                      matmul_n=64, repeats=1)  # fmt: skip
+    assert plan.tokens == (1, 5)
+    _, timings = synthetic(times_s=(1e-4, 1.5e-4))
+    r = compare_probe(plan, timings)
+    assert r.best_k_measured is None and r.best_speedup_measured is None
+    assert r.speedup_measured == pytest.approx(3.3616 / 1.5, rel=1e-12)  # the asked-for k still is
+    text = format_probe(r)
+    assert "best k: not reported; the sweep has one T >= 2" in text and "best k on the measured" not in text
+    # Two points T >= 2 (max_tokens 2: T = 2 and 5) are compared.
+    plan = dataclasses.replace(plan, tokens=(1, 2, 5))
+    r = compare_probe(plan, dataclasses.replace(timings, times_s=(1e-4, 1e-4, 1.5e-4)))
+    assert r.best_k_measured == 4 and MIN_BEST_K_POINTS == 2
+
+
+def test_report_names_blas_threads_and_warns_when_busy():
+    quiet = compare_probe(*synthetic(cpu_count=2, blas_threads=2, blas_threads_from="$OMP_NUM_THREADS",
+                                     load_average=0.3))  # fmt: skip
+    text = format_probe(quiet)
+    assert "BLAS: none, 2 threads, from $OMP_NUM_THREADS" in text
+    assert "load average       0.30 on 2 logical CPUs at the start (quiet enough)" in text
+    assert not quiet.busy and "warning" not in text
+    busy = dataclasses.replace(quiet, load_average=6.4)
+    assert busy.busy and BUSY_LOAD_PER_CPU * 2 < 6.4
+    assert "warning: the machine is busy (load average 6.4, 2 logical CPUs)" in format_probe(busy)
+    unknown = dataclasses.replace(quiet, load_average=None, blas_threads=None)
+    assert not unknown.busy and "thread count unknown" in format_probe(unknown)
+    assert json.loads(json.dumps(busy.to_dict()))["load_average"] == 6.4
+
+
+def test_blas_threads_is_read_from_the_library_or_the_environment(monkeypatch):
+    threads, where = blas_threads()
+    assert threads is None or threads >= 1
+    assert where == "unknown" if threads is None else where.endswith(("()", "_NUM_THREADS"))
+    monkeypatch.setattr("builtins.open", lambda *a, **kw: (_ for _ in ()).throw(OSError("no /proc")))
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert blas_threads() == (3, "$OPENBLAS_NUM_THREADS")
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert blas_threads() == (None, "unknown")
 
 
 def test_compare_needs_one_time_per_token_count():
@@ -464,8 +511,39 @@ def test_gpu_bench_script_control_flow(monkeypatch, capsys):
         (["--alpha", "1.5"], "--alpha: alpha must lie in [0, 1]"),
         (["--c", "-1"], "--c: c must be >= 0"),
         (["--max-tokens", "0"], "--max-tokens: max_tokens must be >= 1"),
-        (["--iters", "0"], "--iters: iters must be >= 1"),
+        (["--iters", "0"], "--iters: iters must lie in [1, 10000], got 0"),
+        (["--repeats", "0"], "--repeats: repeats must lie in [1, 1000], got 0"),
+        (["--repeats", "100000"], "--repeats: repeats must lie in [1, 1000], got 100000"),
+        (["--seed", "-1"], "--seed: seed must be >= 0, got -1"),
+        (["--square", "0"], "--square: square must be >= 1"),
     ]:
         with pytest.raises(SystemExit) as exit_info:
             bench.main(bad)
         assert str(exit_info.value).startswith(f"gpu_verify_cost: error: {message}")
+        assert "\n" not in str(exit_info.value)
+
+
+def test_gpu_bench_script_errors_are_one_line(monkeypatch, capsys):
+    import sys
+
+    bench = _load_bench()
+    # A flag argparse cannot read: one line on stderr, status 2 (not the usage block).
+    for bad in (["--d-in", "x"], ["--alpha"], ["--nope"]):
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main(bad)
+        err = capsys.readouterr().err
+        assert (
+            exit_info.value.code == 2
+            and err.startswith("gpu_verify_cost.py: error: ")
+            and err.count("\n") == 1
+        )
+    # Buffers larger than the GPU's memory (1 GiB here) are refused before any is allocated.
+    monkeypatch.setitem(sys.modules, "torch", _fake_torch())
+    for bad in (
+        ["--d-in", "32768", "--d-out", "32768"],
+        ["--d-in", "64", "--d-out", "64", "--square", "32768"],
+    ):
+        with pytest.raises(
+            SystemExit, match=r"^gpu_verify_cost: error: the buffers need .* GiB, more than the GPU's 1.0 GiB"
+        ):
+            bench.main([*bad, "--copy-bytes", "4096"])

@@ -298,8 +298,13 @@ def test_bad_presets_and_shapes():
         forward_cost("llama-2-7b", "h300")
     with pytest.raises(ValueError, match=r"^model: unknown preset"):
         forward_cost("llama-3-8b", "h200")
-    with pytest.raises(ValueError, match=r"^compute_dtype"):
+    # The dtype the caller chose is named: the weight dtype when the compute dtype defaults from it.
+    with pytest.raises(ValueError, match=r"^weight_dtype: 'rtx-3090' has no verified peak for 'bf16'"):
         forward_cost("llama-2-7b", "rtx-3090")
+    with pytest.raises(ValueError, match=r"^weight_dtype: .*'bf16' \(its weights compute in bf16"):
+        forward_cost("llama-2-7b", "rtx-3090", weight_dtype="int8")
+    with pytest.raises(ValueError, match=r"^compute_dtype: 'rtx-3090' has no verified peak for 'bf16'"):
+        forward_cost("llama-2-7b", "rtx-3090", weight_dtype="fp16", compute_dtype="bf16")
     with pytest.raises(ValueError, match=r"^bandwidth_bytes_per_s"):
         Hardware("x", {"bf16": 1e12}, -1.0, 1e9, "test")
     with pytest.raises(ValueError, match=r"^memory_bytes"):

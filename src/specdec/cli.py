@@ -8,11 +8,12 @@ Subcommands::
     specdec speedup --alpha 0.8 --k 5 --c 0.02
     specdec probe [--quick]
     specdec presets
+    specdec tutor "She go to school yesterday."
 
 Every subcommand takes ``--help`` and ``--json`` (machine-readable output on stdout; strict JSON,
 never ``NaN`` or ``Infinity``). Bad input (an unknown preset, α outside [0, 1], a value that is not a
 number, a number beyond a documented limit such as ``--k-max`` above
-:data:`specdec.speedup.MAX_K`, ...) prints one line naming the argument to stderr and exits with
+:data:`specdec.perf.speedup.MAX_K`, ...) prints one line naming the argument to stderr and exits with
 status 2, whether argparse or the library refuses it.
 """
 
@@ -26,20 +27,19 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from specdec import __version__, _checks
-from specdec import generation as gen
-from specdec import roofline as rl
-from specdec import speedup as sp
+from specdec.perf import hf_config, presets, requests
+from specdec.perf import speedup as sp
+from specdec.perf.report import RooflineReport, format_breakdown, roofline_report
+from specdec.perf.shapes import ModelShape, shape_from_hf_config
+from specdec.perf.units import DTYPE_BYTES, format_si
 from specdec.tutor.cli import add_tutor_parser
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "OneLineParser"]
 
 
 # ----------------------------------------------------------------------------------------------
 # formatting helpers
 # ----------------------------------------------------------------------------------------------
-
-
-_si = rl._si  # ``value`` with a decimal SI prefix: _si(13.2e9, "B") -> '13.2 GB'
 
 
 def _fixed(value: float, digits: int, *, thousands: bool = False) -> str:
@@ -84,15 +84,15 @@ def _emit_json(payload: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _model(text: str) -> str | rl.ModelShape:
+def _model(text: str) -> str | ModelShape:
     """A model preset's name, or the shape of a Hugging Face config.json at a local path."""
-    if text in rl.MODELS:
+    if text in presets.MODELS:
         return text
     if text.endswith(".json") or os.sep in text or os.path.exists(text):
-        return rl.ModelShape.from_hf_config(text)
+        return shape_from_hf_config(text)
     raise ValueError(
-        f"model: unknown preset {text!r}; valid: {', '.join(rl.MODELS)}, "
-        "or a path to a Hugging Face config.json"
+        f"model: unknown preset {text!r}; valid: {', '.join(presets.MODELS)}, "
+        f"or a path to a Hugging Face config.json (at most {hf_config.MAX_CONFIG_BYTES} bytes)"
     )
 
 
@@ -102,7 +102,7 @@ def _dtype_kw(args: argparse.Namespace) -> dict[str, Any]:
     return dict(
         weight_dtype=args.weight_dtype
         if args.weight_dtype is not None
-        else rl.half_precision_dtype(args.hardware),
+        else presets.half_precision_dtype(args.hardware),
         kv_dtype=args.kv_dtype,
         compute_dtype=args.compute_dtype,
         flops_efficiency=args.flops_efficiency,
@@ -113,23 +113,23 @@ def _dtype_kw(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_roofline(args: argparse.Namespace) -> int:
     model = _model(args.model)
     kw = dict(_dtype_kw(args), batch=args.batch, context=args.context)
-    report = rl.roofline_report(model, args.hardware, new_tokens=args.new_tokens, **kw)
+    report = roofline_report(model, args.hardware, new_tokens=args.new_tokens, **kw)
     if args.json:
         _emit_json(report.to_dict())
         return 0
     print(f"roofline of one forward (Williams, Waterman & Patterson 2009)\n{_table(_roofline_rows(report))}")
     if args.breakdown:
         print("kernels, one after another (time = the sum of each kernel's own roofline)")
-        print("\n".join("  " + line for line in rl.format_breakdown(report.cost).splitlines()))
+        print("\n".join("  " + line for line in format_breakdown(report.cost).splitlines()))
     print(f"  source: {report.hardware.source}")
-    if isinstance(model, rl.ModelShape):
+    if isinstance(model, ModelShape):
         print(f"  model: {model.source}")
     return 0
 
 
 def _cmd_request(args: argparse.Namespace) -> int:
     model = _model(args.model)
-    r = gen.request_cost(
+    r = requests.request_cost(
         model,
         args.hardware,
         prompt_tokens=args.prompt_tokens,
@@ -155,11 +155,11 @@ def _cmd_request(args: argparse.Namespace) -> int:
         ("output tokens/s (all sequences)", _fixed(r.tokens_per_s, 1, thousands=True)),
         (
             "KV cache per token / at the end",
-            f"{_si(r.kv_cache_bytes_per_token, 'B')} / {_si(r.kv_cache_bytes_end, 'B')}",
+            f"{format_si(r.kv_cache_bytes_per_token, 'B')} / {format_si(r.kv_cache_bytes_end, 'B')}",
         ),
         (
             "memory required",
-            f"{_si(r.memory_required_bytes, 'B')} ({'fits' if r.fits_in_memory else 'does NOT fit'})",
+            f"{format_si(r.memory_required_bytes, 'B')} ({'fits' if r.fits_in_memory else 'does NOT fit'})",
         ),
         (f"largest batch in memory at {r.prompt_tokens + r.output_tokens - 1} positions", str(r.max_batch)),
     ]
@@ -167,7 +167,7 @@ def _cmd_request(args: argparse.Namespace) -> int:
     return 0
 
 
-def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
+def _roofline_rows(report: RooflineReport) -> list[tuple[str, str]]:
     cost, hw = report.cost, report.hardware
     rows = [
         ("model / hardware", f"{cost.model} on {cost.hardware}"),
@@ -175,14 +175,14 @@ def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
         ("batch / context / new tokens", f"{cost.batch} / {cost.context} / {cost.new_tokens}"),
         (
             "FLOPs",
-            f"{_si(cost.flops, 'FLOP')} (matmul {_si(cost.flops_matmul, 'FLOP')}, "
-            f"attention {_si(cost.flops_attention, 'FLOP')})",
+            f"{format_si(cost.flops, 'FLOP')} (matmul {format_si(cost.flops_matmul, 'FLOP')}, "
+            f"attention {format_si(cost.flops_attention, 'FLOP')})",
         ),
         (
             "bytes",
-            f"{_si(cost.bytes, 'B')} (weights {_si(cost.bytes_weights, 'B')}, KV read "
-            f"{_si(cost.bytes_kv_read, 'B')}, KV write {_si(cost.bytes_kv_write, 'B')}, activations "
-            f"{_si(cost.bytes_activations, 'B')})",
+            f"{format_si(cost.bytes, 'B')} (weights {format_si(cost.bytes_weights, 'B')}, KV read "
+            f"{format_si(cost.bytes_kv_read, 'B')}, KV write {format_si(cost.bytes_kv_write, 'B')}, "
+            f"activations {format_si(cost.bytes_activations, 'B')})",
         ),
         ("arithmetic intensity", f"{_fixed(cost.arithmetic_intensity, 2)} FLOP/byte"),
         ("ridge point", f"{_fixed(cost.ridge_point, 1)} FLOP/byte"),
@@ -197,7 +197,7 @@ def _roofline_rows(report: rl.RooflineReport) -> list[tuple[str, str]]:
         ("tokens/s (upper bound)", _fixed(cost.tokens_per_s, 0, thousands=True)),
         (
             "memory required",
-            f"{_si(cost.memory_required_bytes, 'B')} of {_si(hw.memory_bytes, 'B')} "
+            f"{format_si(cost.memory_required_bytes, 'B')} of {format_si(hw.memory_bytes, 'B')} "
             f"({'fits' if cost.fits_in_memory else 'does NOT fit on one device'})",
         ),
     ]
@@ -262,7 +262,7 @@ def _cmd_speedup(args: argparse.Namespace) -> int:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
-    from specdec import probe  # imports NumPy; keep the other subcommands light
+    from specdec.perf import probe  # imports NumPy; keep the other subcommands light
 
     result = probe.run_probe(
         quick=args.quick, alpha=args.alpha, k=args.k, c=args.c, seed=args.seed, max_tokens=args.max_tokens
@@ -278,18 +278,20 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(
             {
-                "hardware": {k: v.to_dict() for k, v in rl.HARDWARE.items()},
-                "models": {k: v.to_dict() for k, v in rl.MODELS.items()},
+                "hardware": {k: v.to_dict() for k, v in presets.HARDWARE.items()},
+                "models": {k: v.to_dict() for k, v in presets.MODELS.items()},
             }
         )
         return 0
     print("hardware presets (dense peaks)")
-    for key, hw in rl.HARDWARE.items():
+    for key, hw in presets.HARDWARE.items():
         peaks = ", ".join(f"{dt} {v / 1e12:g} TFLOP/s" for dt, v in hw.peak_flops_per_s.items())
-        print(f"  {key:<14} {peaks}; {hw.bandwidth_bytes_per_s / 1e9:g} GB/s; {_si(hw.memory_bytes, 'B')}")
+        print(
+            f"  {key:<14} {peaks}; {hw.bandwidth_bytes_per_s / 1e9:g} GB/s; {format_si(hw.memory_bytes, 'B')}"
+        )
         print(f"  {'':<14} source: {hw.source}")
     print("model presets")
-    for key, m in rl.MODELS.items():
+    for key, m in presets.MODELS.items():
         print(
             f"  {key:<14} {m.n_layers} layers, d_model {m.d_model}, heads {m.n_heads}/{m.n_kv_heads} kv, "
             f"head_dim {m.head_dim}, ffn {m.d_ffn}, vocab {m.vocab_size}, "
@@ -350,7 +352,7 @@ def _with_flag_names(message: str, parser: argparse.ArgumentParser) -> str:
     return message
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line, ``specdec <command>: error: <message>``.
 
     argparse's own ``error()`` prints the whole usage block first; the message it receives already
@@ -363,10 +365,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="specdec",
-        description="Speculative-decoding arithmetic: roofline of a decode step, Leviathan et al.'s "
-        "speedup model, and a probe of this machine.",
+        description="Speculative-decoding arithmetic and a toy model to run it on: the roofline of one "
+        "forward (roofline) and of a whole request (request), Leviathan et al.'s speedup model (speedup), "
+        "a probe of this machine (probe), the hardware and model presets (presets), and the grammar "
+        "tutor (tutor). 'specdec COMMAND --help' describes each.",
     )
     parser.add_argument("--version", action="version", version=f"specdec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -385,7 +389,7 @@ def _add_roofline(sub: Any) -> None:
         "roofline",
         help="FLOPs, bytes, intensity and roofline time of one forward",
         description="Roofline cost of one forward of a model preset on a hardware preset. "
-        f"Hardware: {', '.join(rl.HARDWARE)}. Models: {', '.join(rl.MODELS)}.",
+        f"Hardware: {', '.join(presets.HARDWARE)}. Models: {', '.join(presets.MODELS)}.",
     )
     _add_model_flags(p)
     p.add_argument("--context", type=_integer, default=0, help="cached positions per sequence (default: 0)")
@@ -433,7 +437,7 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_dtype_flags(p: argparse.ArgumentParser) -> None:
-    dtypes = ", ".join(rl.DTYPE_BYTES)
+    dtypes = ", ".join(DTYPE_BYTES)
     p.add_argument(
         "--weight-dtype",
         default=None,
