@@ -288,7 +288,9 @@ MATRIX_JS = """() => {
   const wrapper = table.closest('.table-wrapper');
   wrapper.scrollLeft = wrapper.scrollWidth;             // scrolled to the far right
   const w = wrapper.getBoundingClientRect();
-  const first = [...table.querySelectorAll('tr')].map(tr => tr.cells[0].getBoundingClientRect());
+  // rows drawn on screen (on a phone the header row is hidden: the matrix becomes one card per family)
+  const first = [...table.querySelectorAll('tr')].filter(tr => tr.getClientRects().length)
+    .map(tr => tr.cells[0].getBoundingClientRect());
   const visible = first.every(r => r.left >= w.left - 1 && r.right <= w.right + 1);
   const cue = wrapper.scrollWidth > wrapper.clientWidth + 1
     ? !!(wrapper.previousElementSibling && wrapper.previousElementSibling.classList.contains('scroll-cue')
@@ -318,6 +320,83 @@ def test_comparison_matrix_is_readable(html_build: Build, site_url: str, browser
     assert m["tallestRow"] <= h, f"at {w}px a matrix row is {m['tallestRow']:.0f}px tall (screen {h}px)"
     if width == "desktop":
         assert not m["scrolls"], f"at {w}px the matrix should fit its (wider) column: {m}"
+
+
+MATRIX_SPEEDUP_JS = """() => {
+  const table = document.querySelector('#comparison-matrix table');
+  const vw = document.documentElement.clientWidth;
+  const wrapper = table.closest('.table-wrapper');
+  const rows = [...table.querySelectorAll('tbody tr')].map(tr => {
+    const r = tr.cells[1].getBoundingClientRect();
+    return {family: tr.cells[0].innerText.trim(), left: r.left, right: r.right,
+            text: tr.cells[1].innerText.trim()};
+  });
+  return {second: table.querySelector('thead th:nth-child(2)').innerText, vw: vw, rows: rows,
+          scrolls: wrapper.scrollWidth > wrapper.clientWidth + 1};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_matrix_shows_each_familys_speedup_without_scrolling(
+    html_build: Build, site_url: str, browser_context, width: str
+):
+    """The same-harness speedup (with tau) is the column after the family, and at 390 px (one card
+    per family) and 1,400 px every family's speedup is in view without scrolling sideways."""
+    w, h = WIDTHS[width]
+    page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", w, h)
+    m = page.evaluate(MATRIX_SPEEDUP_JS)
+    page.close()
+    assert "same harness" in m["second"], m["second"]
+    assert not m["scrolls"], f"at {w}px the matrix scrolls sideways"
+    assert len(m["rows"]) == 5, m["rows"]
+    for row in m["rows"]:
+        assert row["left"] >= 0 and row["right"] <= m["vw"], f"at {w}px: {row}"
+        assert "×" in row["text"] and "(" in row["text"], row
+
+
+FIT_JS = """() => [...document.querySelectorAll('pre.mermaid')].map(pre => {
+  const svg = pre.querySelector('svg');
+  return {width: svg.getBoundingClientRect().width, box: pre.clientWidth, scrolls: pre.scrollWidth > pre.clientWidth + 1};
+})"""
+
+
+@pytest.mark.browser
+def test_decision_tree_needs_no_sideways_scrolling_on_a_phone(
+    html_build: Build, site_url: str, browser_context
+):
+    """At 390 px every chart of the decision tree fits its column: every answer is reachable
+    without scrolling sideways (the node text stays at 12 px or more: see the test above)."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/decision-tree.html", *WIDTHS["phone"])
+    charts = page.evaluate(FIT_JS)
+    sizes = page.evaluate(DIAGRAM_JS)
+    page.close()
+    assert len(charts) >= 3, charts
+    wide = [c for c in charts if c["scrolls"] or c["width"] > c["box"] + 1]
+    assert not wide, f"charts wider than the 390 px column: {wide}"
+    assert min(d["minText"] for d in sizes) >= MIN_DIAGRAM_TEXT_PX, sizes
+
+
+@pytest.mark.browser
+def test_every_diagram_has_a_title_for_screen_readers(html_build: Build, site_url: str, browser_context):
+    """Each chart carries an accessible title (mermaid's accTitle: an SVG <title> the SVG is
+    labelled by) and a description (accDescr)."""
+    problems = []
+    for rel in diagram_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        found = page.evaluate(
+            """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg => {
+              const id = svg.getAttribute('aria-labelledby');
+              const title = id && document.getElementById(id);
+              const desc = svg.getAttribute('aria-describedby');
+              return {title: title ? title.textContent.trim() : '', desc: !!(desc && document.getElementById(desc))};
+            })"""
+        )
+        page.close()
+        problems += [
+            f"{rel}, diagram {i}: {f}" for i, f in enumerate(found, 1) if not (f["title"] and f["desc"])
+        ]
+    assert not problems, "\n".join(problems)
 
 
 DIAGRAM_JS = """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg => {

@@ -26,6 +26,26 @@
       });
     });
   }
+  // On a phone the comparison matrix becomes one card per family (specdec.css): each cell is
+  // labelled with its column's heading.
+  function label() {
+    document.querySelectorAll("#comparison-matrix table").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        var copy = th.cloneNode(true);
+        copy.querySelectorAll(".footnote-reference").forEach(function (ref) { ref.remove(); });
+        copy.querySelectorAll(".math").forEach(function (math) {  // TeX source, or typeset by MathJax
+          var mml = math.querySelector("mjx-assistive-mml");
+          math.textContent = mml ? mml.textContent : window.specdecPlainTeX(math.textContent);
+        });
+        return copy.textContent.replace(/\s+/g, " ").trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.cells, function (td, i) {
+          if (i > 0 && heads[i]) td.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
   var pending = null;
   function later() {
     if (pending === null) {
@@ -33,6 +53,7 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
+    label();
     mark();
     // mark() is idempotent, so the mutations it causes itself settle after one more pass
     new MutationObserver(later).observe(document.querySelector("article") || document.body, {childList: true, subtree: true});
