@@ -322,6 +322,55 @@ def test_comparison_matrix_is_readable(html_build: Build, site_url: str, browser
         assert not m["scrolls"], f"at {w}px the matrix should fit its (wider) column: {m}"
 
 
+STICKY_JS = """() => [...document.querySelectorAll('.table-wrapper.scrolls')].map(w => {
+  w.scrollLeft = 40;
+  const box = w.getBoundingClientRect();
+  const inner = box.left + w.clientLeft;
+  const cells = [...w.querySelectorAll('tr')].filter(tr => tr.getClientRects().length)
+    .map(tr => tr.cells[0].getBoundingClientRect().left);
+  w.scrollLeft = 0;
+  return {id: (w.closest('section') || {}).id, gap: Math.max(...cells) - inner};
+})"""
+
+
+@pytest.mark.browser
+def test_held_first_column_leaves_no_gap(html_build: Build, site_url: str, browser_context):
+    """At 390 px a table that scrolls holds its first column flush with the box's left edge: no
+    strip through which the scrolled text shows."""
+    problems, measured = [], 0
+    for rel in (f"{SURVEY}/summary.html", f"{SURVEY}/evidence.html", "families.html"):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        for t in page.evaluate(STICKY_JS):
+            measured += 1
+            if t["gap"] > 0.5:
+                problems.append(
+                    f"{rel}, table in #{t['id']}: a {t['gap']:.1f}px strip left of the held column"
+                )
+        page.close()
+    assert measured, "no scrolling table measured"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_no_table_scrolls_at_desktop_width(html_build: Build, site_url: str, browser_context):
+    """At 1,400 px every table shows all its columns (the families page's nine included)."""
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        if "<table" not in (html_build.outdir / rel).read_text(encoding="utf-8"):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        problems += [
+            f"{rel}: {t}"
+            for t in page.evaluate(
+                """() => [...document.querySelectorAll('article .table-wrapper')]
+                  .filter(w => w.scrollWidth > w.clientWidth + 1)
+                  .map(w => `table in #${(w.closest('section') || {}).id}: ${w.scrollWidth}px in ${w.clientWidth}px`)"""
+            )
+        ]
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
 MATRIX_SPEEDUP_JS = """() => {
   const table = document.querySelector('#comparison-matrix table');
   const vw = document.documentElement.clientWidth;
@@ -522,39 +571,66 @@ def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_co
     assert not problems, "\n".join(problems)
 
 
-MIN_PLOT_TEXT_PX = 9.0
+MIN_PLOT_TEXT_PX = 12.0
 PLOT_TEXT_JS = """async () => {
   const out = [];
   for (const img of document.querySelectorAll('article img[src$=".svg"]')) {
     const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
     const box = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
-    const sizes = [...svg.querySelectorAll('text')].map(t => {
+    const texts = [...svg.querySelectorAll('text')];
+    const sizes = texts.map(t => {
       const m = (t.getAttribute('style') || '').match(/font(?:-size)?:[^;]*?([\\d.]+)px/);
       return m ? Number(m[1]) : null;
     });
+    const fills = texts.map(t => { const m = (t.getAttribute('style') || '').match(/fill:\\s*(#[0-9a-fA-F]{6})/); return m ? m[1] : null; });
     out.push({src: img.getAttribute('src'), texts: sizes.length, missing: sizes.filter(s => s === null).length,
-              smallest: Math.min(...sizes.filter(s => s !== null)) * img.getBoundingClientRect().width / box[2]});
+              smallest: Math.min(...sizes.filter(s => s !== null)) * img.getBoundingClientRect().width / box[2],
+              fills: [...new Set(fills)], background: getComputedStyle(img).backgroundColor});
   }
   return out;
 }"""
 
 
-def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context):
-    """At 390 px every plot's smallest text (tick labels included) renders at 9 px or more.
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in rgb)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast of ``#rrggbb`` text on an ``rgb(r, g, b)`` background."""
+    a = _luminance(tuple(int(fg[i : i + 2], 16) for i in (1, 3, 5)))
+    b = _luminance(tuple(float(x) for x in bg[bg.index("(") + 1 : bg.index(")")].split(",")[:3]))
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context, theme: str):
+    """At 390 px every plot's smallest text (tick labels included) renders at 12 px or more, and
+    every text colour has 4.5:1 contrast against the plot's background, in both themes.
 
     The plots keep their text as SVG text (``svg.fonttype: none`` in docs/_plots/_style.py), so the
-    size each label is drawn at is its font size times the image's scale on the page."""
+    size each label is drawn at is its font size times the image's scale on the page; the SVGs are
+    transparent and the stylesheet sets them on an opaque card, whose colour is the background."""
     problems, measured = [], 0
     for rel in built_pages(html_build.outdir):
         if '.svg"' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
             continue
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"], theme)
         for plot in page.evaluate(PLOT_TEXT_JS):
             measured += 1
             if plot["texts"] == 0 or plot["missing"]:
                 problems.append(f"{rel}: {plot['src']}: text drawn as paths, size unknown ({plot})")
             elif plot["smallest"] < MIN_PLOT_TEXT_PX:
                 problems.append(f"{rel}: {plot['src']}: smallest text {plot['smallest']:.1f}px at 390 px")
+            if not plot["background"].startswith("rgb(") or None in plot["fills"]:
+                problems.append(
+                    f"{rel}: {plot['src']}: no opaque background or a text colour unknown ({plot})"
+                )
+                continue
+            for fill in plot["fills"]:
+                if _contrast(fill, plot["background"]) < MIN_CONTRAST:
+                    ratio = _contrast(fill, plot["background"])
+                    problems.append(f"{rel} ({theme}): {plot['src']}: text {fill} at {ratio:.2f}:1")
         page.close()
     assert measured, "no plot measured"
     assert not problems, "\n".join(problems)

@@ -25,7 +25,7 @@ BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 NEW_TOKENS = [1, 2, 4, 8, 16, 32, 64]
 COLUMNS = 2
 PANEL_HEIGHT_IN = 2.1
-TEXT_PT = 10  # annotations and legend; nothing is smaller (a 390 px phone shows 10 pt at ~9.5 px)
+TEXT_PT = 10  # annotations and legend; nothing is smaller (a 390 px phone shows 10 pt at ~12.4 px)
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # "100", not mathtext 10^2 (kept as SVG text)
 
 
