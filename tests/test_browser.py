@@ -371,6 +371,43 @@ def test_no_table_scrolls_at_desktop_width(html_build: Build, site_url: str, bro
     assert not problems, "\n".join(problems)
 
 
+FORMULA_JS = """() => [...document.querySelectorAll('div.math')].filter(m => m.scrollWidth > m.clientWidth + 1)
+  .map(m => {
+    const cue = m.previousElementSibling;
+    return {text: m.textContent.slice(0, 60), width: m.scrollWidth, box: m.clientWidth,
+            cue: !!(cue && cue.classList.contains('scroll-cue') && getComputedStyle(cue).display !== 'none'
+                    && cue.getBoundingClientRect().height > 0)};
+  })"""
+
+
+@pytest.mark.browser
+def test_wide_formulas_say_they_scroll(html_build: Build, site_url: str, browser_context):
+    """At 390 px a display formula wider than the column scrolls in its own box, with a visible
+    cue above it, and nothing inside it scrolls separately."""
+    problems, wide = [], 0
+    for rel in built_pages(html_build.outdir):
+        if 'class="math' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        page.wait_for_timeout(300)
+        for f in page.evaluate(FORMULA_JS):
+            wide += 1
+            if not f["cue"]:
+                problems.append(f"{rel}: formula {f['text']!r} ({f['width']}px in {f['box']}px) has no cue")
+        nested = page.evaluate(
+            "() => [...document.querySelectorAll('div.math mjx-container')].filter(c => getComputedStyle(c).overflowX !== 'visible' && c.scrollWidth > c.clientWidth + 1).length"
+        )
+        if nested:
+            problems.append(f"{rel}: {nested} formulas scroll inside their box")
+        page.close()
+    assert wide, "no wide formula measured at 390 px (expected some on the roofline page)"
+    assert not problems, "\n".join(problems)
+
+
 MATRIX_SPEEDUP_JS = """() => {
   const table = document.querySelector('#comparison-matrix table');
   const vw = document.documentElement.clientWidth;

@@ -1,5 +1,5 @@
-// Wide content scrolls sideways inside its own box. This script marks each table wrapper and
-// each diagram wider than the column ("scrolls"), so the stylesheet pins a table's first column
+// Wide content scrolls sideways inside its own box. This script marks each table wrapper, each
+// diagram and each display formula wider than the column ("scrolls"), so the stylesheet pins a table's first column
 // and shades its right edge, and puts a one-line cue above it. Diagrams are drawn after the page
 // loads, so the marks are refreshed whenever the page's content changes and on resize.
 (function () {
@@ -7,6 +7,7 @@
   var CUES = [
     [".table-wrapper", "Scroll sideways for more columns \u2192"],
     ["pre.mermaid", "Scroll sideways to see the whole diagram \u2192"],
+    ["div.math", "Scroll sideways to see the whole formula \u2192"],
   ];
   function mark() {
     CUES.forEach(function (pair) {
