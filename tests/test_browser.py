@@ -574,6 +574,25 @@ def test_verdict_answers_first(html_build: Build, site_url: str, browser_context
     assert first["beforeFirstHeading"], "the callout must come before the first section"
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_verdict_box_is_titled_and_body_sized(html_build: Build, site_url: str, browser_context, width: str):
+    """The verdict's callout is titled "Verdict" (not the alert's "Important"), and its title and
+    text are at the size of the page's body text."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/grammar-tutor-verdict.html", *WIDTHS[width])
+    box = page.evaluate("""() => {
+      const a = document.querySelector('article .admonition');
+      const title = a.querySelector('.admonition-title');
+      const body = [...a.querySelectorAll('p')].find(p => !p.classList.contains('admonition-title'));
+      const page = [...document.querySelectorAll('article section > p')].find(p => !p.closest('.admonition'));
+      const px = el => parseFloat(getComputedStyle(el).fontSize);
+      return {title: title.textContent.trim(), titlePx: px(title), bodyPx: px(body), pagePx: px(page)};
+    }""")
+    page.close()
+    assert box["title"] == "Verdict", box
+    assert box["titlePx"] >= box["pagePx"] - 0.5 and abs(box["bodyPx"] - box["pagePx"]) < 0.5, box
+
+
 CODE_JS = """() => [...document.querySelectorAll('div.doctest pre, div.highlight-pycon pre')]
   .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
   .map(pre => pre.innerText.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"""
