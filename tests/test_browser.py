@@ -408,6 +408,26 @@ def test_wide_formulas_say_they_scroll(html_build: Build, site_url: str, browser
     assert not problems, "\n".join(problems)
 
 
+MAX_SCREENS = 12.5  # "about 12 screens" at 1,400 x 900
+
+
+@pytest.mark.browser
+def test_no_page_is_longer_than_about_12_screens(html_build: Build, site_url: str, browser_context):
+    """At 1,400 x 900 no page is longer than about 12 screens (the arithmetic-intensity material is
+    three pages: the model, kernels and crossovers, measured evidence)."""
+    w, h = WIDTHS["desktop"]
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        if rel.startswith(("genindex", "search", "py-modindex")):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", w, h)
+        screens = page.evaluate("() => document.documentElement.scrollHeight") / h
+        page.close()
+        if screens > MAX_SCREENS:
+            problems.append(f"{rel}: {screens:.1f} screens")
+    assert not problems, "\n".join(problems)
+
+
 MATRIX_SPEEDUP_JS = """() => {
   const table = document.querySelector('#comparison-matrix table');
   const vw = document.documentElement.clientWidth;

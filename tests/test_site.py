@@ -162,3 +162,17 @@ def test_pages_use_no_in_house_labels():
         for m in IN_HOUSE_LABEL.finditer(line)
     ]
     assert not found, "\n".join(found)
+
+
+def test_one_notation_table():
+    """The symbols are defined in one table (docs/index.md); other pages link to it. (The evidence
+    page's table of each paper's letters is a mapping, not a second definition.)"""
+    from sitecheck import page_sources
+
+    tables = [
+        str(path.relative_to(ROOT))
+        for path in page_sources()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\|\s*symbol\s*\|\s*meaning\s*\|", line)
+    ]
+    assert tables == ["docs/index.md"], tables
