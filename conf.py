@@ -172,6 +172,7 @@ register_plugin("pybtex.style.formatting", "specdec", SpecdecStyle)
 html_theme = "furo"
 html_title = "specdec: speculative decoding, computed"
 html_show_sourcelink = True
+html_favicon = "docs/_static/favicon.svg"
 html_copy_source = True
 
 # --- Stable configuration -------------------------------------------------------------------------

@@ -428,6 +428,30 @@ def test_no_page_is_longer_than_about_12_screens(html_build: Build, site_url: st
     assert not problems, "\n".join(problems)
 
 
+MAX_PHONE_H1_PX = 30.0
+
+
+@pytest.mark.browser
+def test_titles_fit_a_phone_and_every_page_has_a_favicon(html_build: Build, site_url: str, browser_context):
+    """At 390 px every page title (h1) is at most 30 px; every page links the site's own favicon,
+    and it loads."""
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        found = page.evaluate("""async () => {
+          const h1 = document.querySelector('h1');
+          const icon = document.querySelector('link[rel~="icon"]');
+          const ok = icon ? (await fetch(icon.href)).ok : false;
+          return {h1: h1 ? parseFloat(getComputedStyle(h1).fontSize) : null, icon: icon && icon.href, ok: ok};
+        }""")
+        page.close()
+        if found["h1"] is not None and found["h1"] > MAX_PHONE_H1_PX:
+            problems.append(f"{rel}: h1 at {found['h1']:.0f}px")
+        if not (found["icon"] and found["ok"]):
+            problems.append(f"{rel}: no favicon that loads ({found})")
+    assert not problems, "\n".join(problems)
+
+
 MATRIX_SPEEDUP_JS = """() => {
   const table = document.querySelector('#comparison-matrix table');
   const vw = document.documentElement.clientWidth;
