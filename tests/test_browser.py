@@ -185,6 +185,11 @@ def built_pages(outdir: Path) -> list[str]:
     )
 
 
+def pages_holding(outdir: Path, needle: str) -> list[str]:
+    """The built pages whose HTML contains ``needle`` (a table, a formula, a plot)."""
+    return [rel for rel in built_pages(outdir) if needle in (outdir / rel).read_text(encoding="utf-8")]
+
+
 def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url: str, browser_context):
     """No page requests another host or misses a local file; MathJax typesets every formula."""
     problems: list[str] = []
@@ -355,9 +360,7 @@ def test_held_first_column_leaves_no_gap(html_build: Build, site_url: str, brows
 def test_no_table_scrolls_at_desktop_width(html_build: Build, site_url: str, browser_context):
     """At 1,400 px every table shows all its columns (the families page's nine included)."""
     problems = []
-    for rel in built_pages(html_build.outdir):
-        if "<table" not in (html_build.outdir / rel).read_text(encoding="utf-8"):
-            continue
+    for rel in pages_holding(html_build.outdir, "<table"):
         page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
         problems += [
             f"{rel}: {t}"
@@ -385,9 +388,7 @@ def test_wide_formulas_say_they_scroll(html_build: Build, site_url: str, browser
     """At 390 px a display formula wider than the column scrolls in its own box, with a visible
     cue above it, and nothing inside it scrolls separately."""
     problems, wide = [], 0
-    for rel in built_pages(html_build.outdir):
-        if 'class="math' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
-            continue
+    for rel in pages_holding(html_build.outdir, 'class="math'):
         page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
         page.wait_for_function(
             "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
@@ -712,9 +713,7 @@ def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, brows
     size each label is drawn at is its font size times the image's scale on the page; the SVGs are
     transparent and the stylesheet sets them on an opaque card, whose colour is the background."""
     problems, measured = [], 0
-    for rel in built_pages(html_build.outdir):
-        if '.svg"' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
-            continue
+    for rel in pages_holding(html_build.outdir, '.svg"'):
         page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"], theme)
         for plot in page.evaluate(PLOT_TEXT_JS):
             measured += 1
