@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import sphinx_copybutton
+from docutils import nodes
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting import toplevel
@@ -171,6 +172,7 @@ register_plugin("pybtex.style.formatting", "specdec", SpecdecStyle)
 html_theme = "furo"
 html_title = "specdec: speculative decoding, computed"
 html_show_sourcelink = True
+html_favicon = "docs/_static/favicon.svg"
 html_copy_source = True
 
 # --- Stable configuration -------------------------------------------------------------------------
@@ -246,8 +248,27 @@ def _drop_theme_option(app):
     app.config.__dict__.pop("pygments_dark_style", None)
 
 
+# The survey's pages open with a GitHub alert (`> [!IMPORTANT]`), which GitHub and MyST title by its
+# kind ("Important"). On the site, the alert that gives a page's answer is titled by what it is.
+ANSWER_TITLES = {"experiments/36-speculative-survey/grammar-tutor-verdict": "Verdict"}
+
+
+def _title_answer(app, doctree):
+    """The first alert of a page in ANSWER_TITLES becomes an admonition with that title and the class
+    ``answer`` (set at body-text size by specdec.css)."""
+    title = ANSWER_TITLES.get(app.env.docname)
+    if title is None:
+        return
+    for alert in doctree.findall(nodes.Admonition):
+        box = nodes.admonition("", nodes.title("", title), *alert.children, classes=["answer"])
+        box.source, box.line = alert.source, alert.line
+        alert.replace_self(box)
+        return
+
+
 def setup(app):
     app.add_directive("pycon", PyconDirective)
+    app.connect("doctree-read", _title_answer)
     app.connect("builder-inited", _check_bundles)
     # after sphinx-copybutton's and furo's own builder-inited handlers (priority 500)
     app.connect("builder-inited", _drop_repeated_static_paths, priority=900)

@@ -124,7 +124,7 @@ def mermaid_labels(source: str) -> list[str]:
     for line in source.splitlines():
         line = line.split("%%")[0]
         if not line.strip() or line.strip().startswith(
-            ("flowchart", "graph", "classDef", "class ", "style ", "linkStyle")
+            ("flowchart", "graph", "classDef", "class ", "style ", "linkStyle", "accTitle", "accDescr")
         ):
             continue
         labels += [_normalise(m["label"]) for m in QUOTED_NODE_RE.finditer(line)]

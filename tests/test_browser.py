@@ -185,6 +185,11 @@ def built_pages(outdir: Path) -> list[str]:
     )
 
 
+def pages_holding(outdir: Path, needle: str) -> list[str]:
+    """The built pages whose HTML contains ``needle`` (a table, a formula, a plot)."""
+    return [rel for rel in built_pages(outdir) if needle in (outdir / rel).read_text(encoding="utf-8")]
+
+
 def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url: str, browser_context):
     """No page requests another host or misses a local file; MathJax typesets every formula."""
     problems: list[str] = []
@@ -288,7 +293,9 @@ MATRIX_JS = """() => {
   const wrapper = table.closest('.table-wrapper');
   wrapper.scrollLeft = wrapper.scrollWidth;             // scrolled to the far right
   const w = wrapper.getBoundingClientRect();
-  const first = [...table.querySelectorAll('tr')].map(tr => tr.cells[0].getBoundingClientRect());
+  // rows drawn on screen (on a phone the header row is hidden: the matrix becomes one card per family)
+  const first = [...table.querySelectorAll('tr')].filter(tr => tr.getClientRects().length)
+    .map(tr => tr.cells[0].getBoundingClientRect());
   const visible = first.every(r => r.left >= w.left - 1 && r.right <= w.right + 1);
   const cue = wrapper.scrollWidth > wrapper.clientWidth + 1
     ? !!(wrapper.previousElementSibling && wrapper.previousElementSibling.classList.contains('scroll-cue')
@@ -318,6 +325,209 @@ def test_comparison_matrix_is_readable(html_build: Build, site_url: str, browser
     assert m["tallestRow"] <= h, f"at {w}px a matrix row is {m['tallestRow']:.0f}px tall (screen {h}px)"
     if width == "desktop":
         assert not m["scrolls"], f"at {w}px the matrix should fit its (wider) column: {m}"
+
+
+STICKY_JS = """() => [...document.querySelectorAll('.table-wrapper.scrolls')].map(w => {
+  w.scrollLeft = 40;
+  const box = w.getBoundingClientRect();
+  const inner = box.left + w.clientLeft;
+  const cells = [...w.querySelectorAll('tr')].filter(tr => tr.getClientRects().length)
+    .map(tr => tr.cells[0].getBoundingClientRect().left);
+  w.scrollLeft = 0;
+  return {id: (w.closest('section') || {}).id, gap: Math.max(...cells) - inner};
+})"""
+
+
+@pytest.mark.browser
+def test_held_first_column_leaves_no_gap(html_build: Build, site_url: str, browser_context):
+    """At 390 px a table that scrolls holds its first column flush with the box's left edge: no
+    strip through which the scrolled text shows."""
+    problems, measured = [], 0
+    for rel in (f"{SURVEY}/summary.html", f"{SURVEY}/evidence.html", "families.html"):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        for t in page.evaluate(STICKY_JS):
+            measured += 1
+            if t["gap"] > 0.5:
+                problems.append(
+                    f"{rel}, table in #{t['id']}: a {t['gap']:.1f}px strip left of the held column"
+                )
+        page.close()
+    assert measured, "no scrolling table measured"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_no_table_scrolls_at_desktop_width(html_build: Build, site_url: str, browser_context):
+    """At 1,400 px every table shows all its columns (the families page's nine included)."""
+    problems = []
+    for rel in pages_holding(html_build.outdir, "<table"):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        problems += [
+            f"{rel}: {t}"
+            for t in page.evaluate(
+                """() => [...document.querySelectorAll('article .table-wrapper')]
+                  .filter(w => w.scrollWidth > w.clientWidth + 1)
+                  .map(w => `table in #${(w.closest('section') || {}).id}: ${w.scrollWidth}px in ${w.clientWidth}px`)"""
+            )
+        ]
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+FORMULA_JS = """() => [...document.querySelectorAll('div.math')].filter(m => m.scrollWidth > m.clientWidth + 1)
+  .map(m => {
+    const cue = m.previousElementSibling;
+    return {text: m.textContent.slice(0, 60), width: m.scrollWidth, box: m.clientWidth,
+            cue: !!(cue && cue.classList.contains('scroll-cue') && getComputedStyle(cue).display !== 'none'
+                    && cue.getBoundingClientRect().height > 0)};
+  })"""
+
+
+@pytest.mark.browser
+def test_wide_formulas_say_they_scroll(html_build: Build, site_url: str, browser_context):
+    """At 390 px a display formula wider than the column scrolls in its own box, with a visible
+    cue above it, and nothing inside it scrolls separately."""
+    problems, wide = [], 0
+    for rel in pages_holding(html_build.outdir, 'class="math'):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        page.wait_for_timeout(300)
+        for f in page.evaluate(FORMULA_JS):
+            wide += 1
+            if not f["cue"]:
+                problems.append(f"{rel}: formula {f['text']!r} ({f['width']}px in {f['box']}px) has no cue")
+        nested = page.evaluate(
+            "() => [...document.querySelectorAll('div.math mjx-container')].filter(c => getComputedStyle(c).overflowX !== 'visible' && c.scrollWidth > c.clientWidth + 1).length"
+        )
+        if nested:
+            problems.append(f"{rel}: {nested} formulas scroll inside their box")
+        page.close()
+    assert wide, "no wide formula measured at 390 px (expected some on the roofline page)"
+    assert not problems, "\n".join(problems)
+
+
+MAX_SCREENS = 12.5  # "about 12 screens" at 1,400 x 900
+
+
+@pytest.mark.browser
+def test_no_page_is_longer_than_about_12_screens(html_build: Build, site_url: str, browser_context):
+    """At 1,400 x 900 no page is longer than about 12 screens (the arithmetic-intensity material is
+    three pages: the model, kernels and crossovers, measured evidence)."""
+    w, h = WIDTHS["desktop"]
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        if rel.startswith(("genindex", "search", "py-modindex")):
+            continue
+        page = _open(browser_context, f"{site_url}/{rel}", w, h)
+        screens = page.evaluate("() => document.documentElement.scrollHeight") / h
+        page.close()
+        if screens > MAX_SCREENS:
+            problems.append(f"{rel}: {screens:.1f} screens")
+    assert not problems, "\n".join(problems)
+
+
+MAX_PHONE_H1_PX = 30.0
+
+
+@pytest.mark.browser
+def test_titles_fit_a_phone_and_every_page_has_a_favicon(html_build: Build, site_url: str, browser_context):
+    """At 390 px every page title (h1) is at most 30 px; every page links the site's own favicon,
+    and it loads."""
+    problems = []
+    for rel in built_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+        found = page.evaluate("""async () => {
+          const h1 = document.querySelector('h1');
+          const icon = document.querySelector('link[rel~="icon"]');
+          const ok = icon ? (await fetch(icon.href)).ok : false;
+          return {h1: h1 ? parseFloat(getComputedStyle(h1).fontSize) : null, icon: icon && icon.href, ok: ok};
+        }""")
+        page.close()
+        if found["h1"] is not None and found["h1"] > MAX_PHONE_H1_PX:
+            problems.append(f"{rel}: h1 at {found['h1']:.0f}px")
+        if not (found["icon"] and found["ok"]):
+            problems.append(f"{rel}: no favicon that loads ({found})")
+    assert not problems, "\n".join(problems)
+
+
+MATRIX_SPEEDUP_JS = """() => {
+  const table = document.querySelector('#comparison-matrix table');
+  const vw = document.documentElement.clientWidth;
+  const wrapper = table.closest('.table-wrapper');
+  const rows = [...table.querySelectorAll('tbody tr')].map(tr => {
+    const r = tr.cells[1].getBoundingClientRect();
+    return {family: tr.cells[0].innerText.trim(), left: r.left, right: r.right,
+            text: tr.cells[1].innerText.trim()};
+  });
+  return {second: table.querySelector('thead th:nth-child(2)').innerText, vw: vw, rows: rows,
+          scrolls: wrapper.scrollWidth > wrapper.clientWidth + 1};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_matrix_shows_each_familys_speedup_without_scrolling(
+    html_build: Build, site_url: str, browser_context, width: str
+):
+    """The same-harness speedup (with tau) is the column after the family, and at 390 px (one card
+    per family) and 1,400 px every family's speedup is in view without scrolling sideways."""
+    w, h = WIDTHS[width]
+    page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", w, h)
+    m = page.evaluate(MATRIX_SPEEDUP_JS)
+    page.close()
+    assert "same harness" in m["second"], m["second"]
+    assert not m["scrolls"], f"at {w}px the matrix scrolls sideways"
+    assert len(m["rows"]) == 5, m["rows"]
+    for row in m["rows"]:
+        assert row["left"] >= 0 and row["right"] <= m["vw"], f"at {w}px: {row}"
+        assert "×" in row["text"] and "(" in row["text"], row
+
+
+FIT_JS = """() => [...document.querySelectorAll('pre.mermaid')].map(pre => {
+  const svg = pre.querySelector('svg');
+  return {width: svg.getBoundingClientRect().width, box: pre.clientWidth, scrolls: pre.scrollWidth > pre.clientWidth + 1};
+})"""
+
+
+@pytest.mark.browser
+def test_decision_tree_needs_no_sideways_scrolling_on_a_phone(
+    html_build: Build, site_url: str, browser_context
+):
+    """At 390 px every chart of the decision tree fits its column: every answer is reachable
+    without scrolling sideways (the node text stays at 12 px or more: see the test above)."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/decision-tree.html", *WIDTHS["phone"])
+    charts = page.evaluate(FIT_JS)
+    sizes = page.evaluate(DIAGRAM_JS)
+    page.close()
+    assert len(charts) >= 3, charts
+    wide = [c for c in charts if c["scrolls"] or c["width"] > c["box"] + 1]
+    assert not wide, f"charts wider than the 390 px column: {wide}"
+    assert min(d["minText"] for d in sizes) >= MIN_DIAGRAM_TEXT_PX, sizes
+
+
+@pytest.mark.browser
+def test_every_diagram_has_a_title_for_screen_readers(html_build: Build, site_url: str, browser_context):
+    """Each chart carries an accessible title (mermaid's accTitle: an SVG <title> the SVG is
+    labelled by) and a description (accDescr)."""
+    problems = []
+    for rel in diagram_pages(html_build.outdir):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
+        found = page.evaluate(
+            """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg => {
+              const id = svg.getAttribute('aria-labelledby');
+              const title = id && document.getElementById(id);
+              const desc = svg.getAttribute('aria-describedby');
+              return {title: title ? title.textContent.trim() : '', desc: !!(desc && document.getElementById(desc))};
+            })"""
+        )
+        page.close()
+        problems += [
+            f"{rel}, diagram {i}: {f}" for i, f in enumerate(found, 1) if not (f["title"] and f["desc"])
+        ]
+    assert not problems, "\n".join(problems)
 
 
 DIAGRAM_JS = """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg => {
@@ -409,6 +619,25 @@ def test_verdict_answers_first(html_build: Build, site_url: str, browser_context
     assert first["beforeFirstHeading"], "the callout must come before the first section"
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_verdict_box_is_titled_and_body_sized(html_build: Build, site_url: str, browser_context, width: str):
+    """The verdict's callout is titled "Verdict" (not the alert's "Important"), and its title and
+    text are at the size of the page's body text."""
+    page = _open(browser_context, f"{site_url}/{SURVEY}/grammar-tutor-verdict.html", *WIDTHS[width])
+    box = page.evaluate("""() => {
+      const a = document.querySelector('article .admonition');
+      const title = a.querySelector('.admonition-title');
+      const body = [...a.querySelectorAll('p')].find(p => !p.classList.contains('admonition-title'));
+      const page = [...document.querySelectorAll('article section > p')].find(p => !p.closest('.admonition'));
+      const px = el => parseFloat(getComputedStyle(el).fontSize);
+      return {title: title.textContent.trim(), titlePx: px(title), bodyPx: px(body), pagePx: px(page)};
+    }""")
+    page.close()
+    assert box["title"] == "Verdict", box
+    assert box["titlePx"] >= box["pagePx"] - 0.5 and abs(box["bodyPx"] - box["pagePx"]) < 0.5, box
+
+
 CODE_JS = """() => [...document.querySelectorAll('div.doctest pre, div.highlight-pycon pre')]
   .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
   .map(pre => pre.innerText.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"""
@@ -443,39 +672,64 @@ def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_co
     assert not problems, "\n".join(problems)
 
 
-MIN_PLOT_TEXT_PX = 9.0
+MIN_PLOT_TEXT_PX = 12.0
 PLOT_TEXT_JS = """async () => {
   const out = [];
   for (const img of document.querySelectorAll('article img[src$=".svg"]')) {
     const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
     const box = svg.getAttribute('viewBox').split(/\\s+/).map(Number);
-    const sizes = [...svg.querySelectorAll('text')].map(t => {
+    const texts = [...svg.querySelectorAll('text')];
+    const sizes = texts.map(t => {
       const m = (t.getAttribute('style') || '').match(/font(?:-size)?:[^;]*?([\\d.]+)px/);
       return m ? Number(m[1]) : null;
     });
+    const fills = texts.map(t => { const m = (t.getAttribute('style') || '').match(/fill:\\s*(#[0-9a-fA-F]{6})/); return m ? m[1] : null; });
     out.push({src: img.getAttribute('src'), texts: sizes.length, missing: sizes.filter(s => s === null).length,
-              smallest: Math.min(...sizes.filter(s => s !== null)) * img.getBoundingClientRect().width / box[2]});
+              smallest: Math.min(...sizes.filter(s => s !== null)) * img.getBoundingClientRect().width / box[2],
+              fills: [...new Set(fills)], background: getComputedStyle(img).backgroundColor});
   }
   return out;
 }"""
 
 
-def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context):
-    """At 390 px every plot's smallest text (tick labels included) renders at 9 px or more.
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in rgb)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast of ``#rrggbb`` text on an ``rgb(r, g, b)`` background."""
+    a = _luminance(tuple(int(fg[i : i + 2], 16) for i in (1, 3, 5)))
+    b = _luminance(tuple(float(x) for x in bg[bg.index("(") + 1 : bg.index(")")].split(",")[:3]))
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context, theme: str):
+    """At 390 px every plot's smallest text (tick labels included) renders at 12 px or more, and
+    every text colour has 4.5:1 contrast against the plot's background, in both themes.
 
     The plots keep their text as SVG text (``svg.fonttype: none`` in docs/_plots/_style.py), so the
-    size each label is drawn at is its font size times the image's scale on the page."""
+    size each label is drawn at is its font size times the image's scale on the page; the SVGs are
+    transparent and the stylesheet sets them on an opaque card, whose colour is the background."""
     problems, measured = [], 0
-    for rel in built_pages(html_build.outdir):
-        if '.svg"' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
-            continue
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
+    for rel in pages_holding(html_build.outdir, '.svg"'):
+        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"], theme)
         for plot in page.evaluate(PLOT_TEXT_JS):
             measured += 1
             if plot["texts"] == 0 or plot["missing"]:
                 problems.append(f"{rel}: {plot['src']}: text drawn as paths, size unknown ({plot})")
             elif plot["smallest"] < MIN_PLOT_TEXT_PX:
                 problems.append(f"{rel}: {plot['src']}: smallest text {plot['smallest']:.1f}px at 390 px")
+            if not plot["background"].startswith("rgb(") or None in plot["fills"]:
+                problems.append(
+                    f"{rel}: {plot['src']}: no opaque background or a text colour unknown ({plot})"
+                )
+                continue
+            for fill in plot["fills"]:
+                if _contrast(fill, plot["background"]) < MIN_CONTRAST:
+                    ratio = _contrast(fill, plot["background"])
+                    problems.append(f"{rel} ({theme}): {plot['src']}: text {fill} at {ratio:.2f}:1")
         page.close()
     assert measured, "no plot measured"
     assert not problems, "\n".join(problems)

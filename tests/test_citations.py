@@ -25,7 +25,7 @@ BIB = ROOT / "docs" / "references.bib"
 REFERENCES_PAGE = ROOT / "docs" / "references.md"
 SURVEY = ROOT / "experiments" / "36-speculative-survey"
 # The sections of the bibliography page, by the `keywords` value of their entries.
-SECTIONS = {"speculative", "benchmarks", "serving", "latency", "models", "unpublished"}
+SECTIONS = {"speculative", "benchmarks", "serving", "engines", "latency", "models", "unpublished"}
 OFFICIAL_REPOSITORIES = ("medusa-repo", "eagle-repo", "lookahead-repo", "specbench-repo")
 
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
@@ -372,3 +372,65 @@ def test_bibliography_page_renders_every_entry(html_build: Build):
     # Nothing on the rendered page is a near miss of the .bib either.
     problems = problems_on_page("references.html", "\n\n".join(t for _, t in rendered.values()), bib)
     assert not problems, "\n".join(problems)
+
+
+# --- the "Use it today" page: version stamps agree with the bibliography ------------------------------
+
+USE_IT_TODAY = ROOT / "docs" / "use-it-today.md"
+# "**Checked against vLLM 0.19.1** {cite:label}`vllm-0.19.1`": the engine, its version, the entry.
+STAMP = re.compile(r"\*\*Checked against (?P<name>.+?) (?P<version>\S+)\*\* \{cite:label\}`(?P<key>[^`]+)`")
+
+
+def version_stamps(text: str) -> list[tuple[str, str, str]]:
+    return [(m["name"], m["version"], m["key"]) for m in STAMP.finditer(text)]
+
+
+def stamp_problems(text: str, bib: BibliographyData) -> list[str]:
+    """Each stamp names an entry whose `version` and shorthand it repeats; every engine entry (one
+    with a `version`) is stamped once; no other version of a stamped engine is written on the page."""
+    problems = []
+    stamps = version_stamps(text)
+    engines = {key for key, e in bib.entries.items() if "version" in e.fields}
+    for name, version, key in stamps:
+        entry = bib.entries.get(key)
+        if entry is None or "version" not in entry.fields:
+            problems.append(f"stamp {name} {version}: {key!r} is not an engine entry of references.bib")
+            continue
+        if entry.fields["version"] != version:
+            problems.append(f"stamp {name} {version}: references.bib says {entry.fields['version']}")
+        if not entry.fields["shorthand"].startswith(name):
+            problems.append(f"stamp {name} {version}: the entry's shorthand is {entry.fields['shorthand']!r}")
+        others = set(re.findall(rf"{re.escape(name)} v?(\d+\.\d+(?:\.\d+)?)", text)) - {version}
+        if others:
+            problems.append(f"{name}: versions {sorted(others)} written beside the stamped {version}")
+    stamped = [key for _, _, key in stamps]
+    for key in sorted(engines):
+        if stamped.count(key) != 1:
+            problems.append(f"{key}: stamped {stamped.count(key)} times (once expected)")
+    return problems
+
+
+def test_use_it_today_stamps_agree_with_the_bib():
+    text = USE_IT_TODAY.read_text(encoding="utf-8")
+    assert len(version_stamps(text)) == 4, "one stamp for each of the four engines"
+    problems = stamp_problems(text, load_bib())
+    assert not problems, "\n".join(problems)
+
+
+def test_use_it_today_check_catches_a_wrong_stamp():
+    text = USE_IT_TODAY.read_text(encoding="utf-8")
+    bib = load_bib()
+    assert stamp_problems(text.replace("vLLM 0.19.1**", "vLLM 0.19.2**", 1), bib)
+    assert stamp_problems(text.replace("{cite:label}`sglang-0.5.3`", "{cite:label}`vllm-0.19.1`", 1), bib)
+    assert stamp_problems(text + "\nSince vLLM 0.18.0 the flag is ...\n", bib)
+    assert stamp_problems(STAMP.sub("", text, count=1), bib)  # an engine left unstamped
+
+
+def test_use_it_today_says_its_snippets_are_not_executed():
+    """The page's code blocks are plain python/bash fences, each marked as not executed here."""
+    text = USE_IT_TODAY.read_text(encoding="utf-8")
+    fences = re.findall(r"^```(\w+)\n(.*?)^```", text, re.M | re.S)
+    code = [(lang, body) for lang, body in fences if lang in {"python", "bash"}]
+    assert len(code) >= 6, fences
+    assert all(body.startswith("# Not executed here") for _, body in code), [b[:40] for _, b in code]
+    assert "Not executed here" in text.split("\n## ")[0], "the opening says so before the first section"

@@ -145,3 +145,34 @@ def test_no_page_shows_the_building_machines_paths(html_build: Build):
         if str(ROOT) in p.read_text(encoding="utf-8")
     ]
     assert not leaks, f"pages showing {ROOT}: {leaks}"
+
+
+# Names a newcomer cannot know: the lab exercise's own section and step numbers. The bibliography's
+# entry for the lab brief says once what its blocks were; pages say what a figure is instead.
+IN_HOUSE_LABEL = re.compile(r"\bPhase[- ]\d+|\bBlock [A-Z]\b")
+
+
+def test_pages_use_no_in_house_labels():
+    from sitecheck import page_sources
+
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {m.group(0)!r}"
+        for path in page_sources()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for m in IN_HOUSE_LABEL.finditer(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_one_notation_table():
+    """The symbols are defined in one table (docs/index.md); other pages link to it. (The evidence
+    page's table of each paper's letters is a mapping, not a second definition.)"""
+    from sitecheck import page_sources
+
+    tables = [
+        str(path.relative_to(ROOT))
+        for path in page_sources()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.match(r"\|\s*symbol\s*\|\s*meaning\s*\|", line)
+    ]
+    assert tables == ["docs/index.md"], tables

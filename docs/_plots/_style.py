@@ -1,10 +1,12 @@
-"""Shared look of the page's plots: transparent background, mid-grey text and axes, mid-tone series.
+"""Shared look of the page's plots: dark grey text and axes, dark series colours, on white.
 
-Mid-tone colours read on furo's light (white) and dark (#131416-ish) backgrounds alike.
+The SVGs are transparent; the site's stylesheet sets every plot on a white card in both of furo's
+themes, so each colour here is chosen for white: text in any of them has a contrast of at least
+4.5:1 (GREY 7.5:1, the series 4.8-6.5:1).
 
 Sizes are chosen for a phone: a figure WIDTH_IN inches wide is drawn at its natural width (96 px
 per inch) on a desktop and shrunk to the ~358 px column of a 390 px screen, where a 10 pt tick
-label still renders at about 9.5 px (10 × 4/3 × 358 / (5 × 96)). Text stays text in the SVG
+label still renders at about 12.4 px (10 × 4/3 × 358 / (4 × 96)). Text stays text in the SVG
 (``svg.fonttype: none``), so the site's browser test can read every font size.
 """
 
@@ -13,13 +15,13 @@ from pathlib import Path
 
 import matplotlib as mpl
 
-WIDTH_IN = 5.0  # every figure is this wide; panels stack rather than sit side by side
-GREY = "#888888"
-BLUE = "#4c9be8"
-ORANGE = "#e8833a"
-GREEN = "#3fb37f"
-PURPLE = "#b07fe0"
-RED = "#e06c75"
+WIDTH_IN = 4.0  # every figure is this wide; panels stack rather than sit side by side
+GREY = "#555555"
+BLUE = "#1f6dbf"
+ORANGE = "#b35900"
+GREEN = "#1e7d4f"
+PURPLE = "#7a3fb8"
+RED = "#c0392b"
 SERIES = [BLUE, ORANGE, GREEN, PURPLE, RED]
 
 

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -24,8 +25,12 @@ CONTEXT = 1024
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 NEW_TOKENS = [1, 2, 4, 8, 16, 32, 64]
 COLUMNS = 2
-PANEL_HEIGHT_IN = 2.1
-TEXT_PT = 10  # annotations and legend; nothing is smaller (a 390 px phone shows 10 pt at ~9.5 px)
+PANEL_HEIGHT_IN = 2.7
+# Five panels need the full 5 in (the shared _style.WIDTH_IN is 4 in), so all text is 12.5 pt: shrunk
+# to a 390 px phone's ~358 px column, 12.5 pt still renders at 12.4 px (12.5 x 4/3 x 358 / 480).
+FIGURE_WIDTH_IN = 5.0
+TEXT_PT = 12.5
+mpl.rcParams.update({"font.size": TEXT_PT, "xtick.labelsize": TEXT_PT, "ytick.labelsize": TEXT_PT})
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")  # "100", not mathtext 10^2 (kept as SVG text)
 
 
@@ -71,7 +76,7 @@ def panel(ax, key, hw):
             label=f"decode, batch 1 to 256,\ncontext {context}",
         )
         if context:
-            label_last(ax, pts, "b=256", (4, -13), color)
+            label_last(ax, pts, "B=256", (4, -13), color)
     pts = [forward_cost(MODEL, key, new_tokens=t, context=CONTEXT, weight_dtype=dtype) for t in NEW_TOKENS]
     ax.plot(
         *attainable(pts),
@@ -83,7 +88,7 @@ def panel(ax, key, hw):
         label=f"verify k+1 = 1 to 64,\nbatch 1, context {CONTEXT}",
     )
     label_last(ax, pts, "k+1=64", (-2, 7), _style.ORANGE, ha="right")
-    ax.set_title(f"{key} ({dtype})", fontsize=11)
+    ax.set_title(f"{key} ({dtype})", fontsize=TEXT_PT)
     ax.set_ylim(0.2, 6000)
     ax.grid(True, which="major")
     for axis in (ax.xaxis, ax.yaxis):
@@ -97,7 +102,7 @@ spare = rows * COLUMNS - n
 fig, axes = plt.subplots(
     rows,
     COLUMNS,
-    figsize=(_style.WIDTH_IN, PANEL_HEIGHT_IN * rows + (0 if spare else 0.8)),
+    figsize=(FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * rows + (0 if spare else 0.8)),
     sharex=True,
     sharey=True,
     layout="constrained",
@@ -107,8 +112,8 @@ for ax, (key, hw) in zip(axes.flat, HARDWARE.items()):
     panel(ax, key, hw)
 for ax in axes.flat[n - COLUMNS : n]:  # the lowest panel of each column shows the x ticks
     ax.xaxis.set_tick_params(labelbottom=True)
-fig.supxlabel("intensity (FLOP/byte)", fontsize=11)
-fig.supylabel("attainable TFLOP/s", fontsize=11)
+fig.supxlabel("intensity (FLOP/byte)", fontsize=TEXT_PT)
+fig.supylabel("attainable TFLOP/s", fontsize=TEXT_PT)
 handles, labels = axes.flat[0].get_legend_handles_labels()
 title = f"{MODEL}, roofline points"
 if spare:

@@ -30,6 +30,6 @@ ax.set_ylim(0, 8)
 
 ax.set_xlabel("T (new tokens in one forward)")
 ax.set_ylabel("t(T) / t(1)")
-ax.set_title(f"{curve['context']} cached positions, batch 1 (recorded run)")
+ax.set_title(f"{curve['context']} cached positions, batch 1\n(recorded run)")
 ax.grid(True)
 ax.legend(loc="upper left")

@@ -31,6 +31,6 @@ ax.yaxis.set_minor_formatter(NullFormatter())
 ax.set_ylim(FLOOR / 2, None)
 ax.set_xlabel("training step (16 rows of 128 tokens)")
 ax.set_ylabel("cross-entropy (nats/token)")  # mean of each 25 steps
-ax.set_title("loss on the corrections (recorded run)")
+ax.set_title("loss on the corrections\n(recorded run)")
 ax.grid(True)
 ax.legend(loc="upper right")

@@ -1,5 +1,5 @@
-// Wide content scrolls sideways inside its own box. This script marks each table wrapper and
-// each diagram wider than the column ("scrolls"), so the stylesheet pins a table's first column
+// Wide content scrolls sideways inside its own box. This script marks each table wrapper, each
+// diagram and each display formula wider than the column ("scrolls"), so the stylesheet pins a table's first column
 // and shades its right edge, and puts a one-line cue above it. Diagrams are drawn after the page
 // loads, so the marks are refreshed whenever the page's content changes and on resize.
 (function () {
@@ -7,6 +7,7 @@
   var CUES = [
     [".table-wrapper", "Scroll sideways for more columns \u2192"],
     ["pre.mermaid", "Scroll sideways to see the whole diagram \u2192"],
+    ["div.math", "Scroll sideways to see the whole formula \u2192"],
   ];
   function mark() {
     CUES.forEach(function (pair) {
@@ -26,6 +27,26 @@
       });
     });
   }
+  // On a phone the comparison matrix becomes one card per family (specdec.css): each cell is
+  // labelled with its column's heading.
+  function label() {
+    document.querySelectorAll("#comparison-matrix table").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        var copy = th.cloneNode(true);
+        copy.querySelectorAll(".footnote-reference").forEach(function (ref) { ref.remove(); });
+        copy.querySelectorAll(".math").forEach(function (math) {  // TeX source, or typeset by MathJax
+          var mml = math.querySelector("mjx-assistive-mml");
+          math.textContent = mml ? mml.textContent : window.specdecPlainTeX(math.textContent);
+        });
+        return copy.textContent.replace(/\s+/g, " ").trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.cells, function (td, i) {
+          if (i > 0 && heads[i]) td.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
   var pending = null;
   function later() {
     if (pending === null) {
@@ -33,6 +54,7 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
+    label();
     mark();
     // mark() is idempotent, so the mutations it causes itself settle after one more pass
     new MutationObserver(later).observe(document.querySelector("article") || document.body, {childList: true, subtree: true});
