@@ -13,9 +13,10 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy import stats
 
-from specdec.models import MarkovChain, MixtureDraft, NGramDrafter, NGramModel
+from lossless import P_MIN, chisquare_p
+from specdec.drafters.ngram import NGramDrafter
+from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     Draft,
     ModelDrafter,
@@ -24,8 +25,6 @@ from specdec.sampling import (
     residual,
     speculative_decode,
 )
-
-P_MIN = 1e-3  # a chi-square test passes when its p-value exceeds this
 
 TARGET = MarkovChain(
     np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]])
@@ -124,13 +123,6 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
             law[y] = law.get(y, 0.0) + q * r
     p_first = TARGET(PROMPT)[-1]
     assert max(abs(law.get(y, 0.0) - p_first[y]) for y in range(4)) > 0.05
-
-
-def chisquare_p(counts: np.ndarray, probs: np.ndarray) -> float:
-    counts, probs = np.ravel(counts), np.ravel(probs)
-    assert counts[probs == 0].sum() == 0, "a token sequence of target probability 0 was emitted"
-    keep = probs > 0
-    return float(stats.chisquare(counts[keep], probs[keep] / probs[keep].sum() * counts.sum()).pvalue)
 
 
 @pytest.mark.parametrize("name", DRAFTERS)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from lossless import P_MIN, chisquare_p
 from specdec import tree
 from specdec.sampling import PromptLookup, verify
 from specdec.speedup import expected_tokens_per_step, speedup_from_tau, walltime_speedup

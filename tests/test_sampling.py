@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
+from lossless import P_MIN, chisquare_p
+from specdec.core.rows import residual_weights, sample_rows
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     ROW_SUM_TOL,
     SpeculativeResult,
-    _residual_weights,
-    _sample_rows,
     autoregressive_decode,
     beta,
     residual,
@@ -29,27 +28,12 @@ from specdec.sampling import (
     verify_batch,
 )
 
-P_MIN = 1e-3  # a chi-square test passes when its p-value exceeds this
-
 
 def draw_from_rows(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Test-side sampler (independent of the library's): one index per row of p (..., V)."""
     cdf = np.cumsum(p, axis=-1)
     u = rng.random(p.shape[:-1])[..., None] * cdf[..., -1:]
     return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
-
-
-def chisquare_p(counts: np.ndarray, probs: np.ndarray) -> float:
-    """Chi-square goodness-of-fit p-value of counts against probs, over the cells with probs > 0.
-
-    Fails outright if any count falls on a cell of probability 0."""
-    counts, probs = np.ravel(counts), np.ravel(probs)
-    assert counts[probs == 0].sum() == 0, "a token of target probability 0 was emitted"
-    keep = probs > 0
-    if keep.sum() == 1:  # one possible cell: every count is on it (checked above), a perfect fit
-        return 1.0
-    expected = probs[keep] / probs[keep].sum() * counts.sum()
-    return float(stats.chisquare(counts[keep], expected).pvalue)
 
 
 def eq1(alpha: float, k: int) -> float:
@@ -222,9 +206,9 @@ def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
         w = np.random.default_rng(V).random(V)
         w[-(V // 3 + 1) :] = 0.0  # a zero tail
         last_positive = np.flatnonzero(w)[-1]
-        assert _sample_rows(w[None], u_top)[0] == last_positive
-        assert _sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
-        draws = _sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
+        assert sample_rows(w[None], u_top)[0] == last_positive
+        assert sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
+        draws = sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
         assert np.all(w[draws] > 0)
 
 
@@ -866,12 +850,12 @@ def test_one_residual_helper_with_the_fall_back_to_p_T():
     mass."""
     p_T = np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.0]])
     p_D = np.array([[0.2, 0.8, 0.0], [0.1, 0.2, 0.7]])
-    w, mass = _residual_weights(p_T, p_D)
+    w, mass = residual_weights(p_T, p_D)
     np.testing.assert_array_equal(w[0], p_T[0])  # identical rows: the fall-back
     np.testing.assert_allclose(w[1], [0.4, 0.3, 0.0], atol=1e-15)
     np.testing.assert_allclose(mass, [0.0, 0.7], atol=1e-15)
     out = p_D.copy()
-    assert _residual_weights(p_T, out, out=out)[0] is out  # in place, as verify_batch uses it
+    assert residual_weights(p_T, out, out=out)[0] is out  # in place, as verify_batch uses it
     np.testing.assert_allclose(residual(p_T, p_D), [p_T[0], [4 / 7, 3 / 7, 0.0]], atol=1e-15)
     # verify on the identical row falls back to p_T as well (a one-hot p_T makes the draw deterministic)
     one_hot = np.array([0.0, 1.0, 0.0])
