@@ -216,11 +216,11 @@ def test_tree_decoding_at_temperature_0_is_autoregressive_greedy(trigram, rule):
 
 
 def _depths_drafted(res) -> list[int]:
-    """Tokens still needed at each step of a result: the drafter drafted min(3, that) levels."""
-    needed, out = len(res.tokens), []
-    for a in res.accepted_per_step:
-        out.append(needed)
-        needed -= a + 1
+    """Draft tokens allowed at each step of a result: the drafter drafted min(3, that) levels."""
+    needed, out = len(res.tokens) - 1, []  # the prompt's forward wrote the first token
+    for written in res.written_per_step:
+        out.append(needed - 1)  # a step writes its own token after the draft
+        needed -= written
     return out
 
 
