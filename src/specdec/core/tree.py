@@ -28,6 +28,7 @@ __all__ = [
     "children",
     "path_to",
     "ancestor_mask",
+    "layout",
     "tree_attention_mask",
     "position_ids",
 ]
@@ -103,14 +104,17 @@ def _parents(parents: object) -> np.ndarray:
     return check_tree(np.zeros(np.shape(parents), dtype=np.int64), parents)[1]
 
 
-def depths(parents) -> np.ndarray:
-    """(n,) parents -> (n,) depth of each node: 0 for a child of the root, its parent's depth + 1 below."""
-    parents = _parents(parents)
+def _depths(parents: np.ndarray) -> np.ndarray:
     d = np.zeros(parents.shape[0], dtype=np.int64)  # (n,)
     for i, p in enumerate(parents.tolist()):
         if p >= 0:
             d[i] = d[p] + 1
     return d
+
+
+def depths(parents) -> np.ndarray:
+    """(n,) parents -> (n,) depth of each node: 0 for a child of the root, its parent's depth + 1 below."""
+    return _depths(_parents(parents))
 
 
 def children(parents: np.ndarray) -> list[list[int]]:
@@ -131,9 +135,7 @@ def path_to(parents: np.ndarray, node: int) -> list[int]:
     return path[::-1]
 
 
-def ancestor_mask(parents) -> np.ndarray:
-    """(n,) parents -> (n, n) bool: ``mask[i, j]`` is True when node j is node i or one of its ancestors."""
-    parents = _parents(parents)
+def _ancestor_mask(parents: np.ndarray) -> np.ndarray:
     n = parents.shape[0]
     mask = np.zeros((n, n), dtype=bool)  # (n, n)
     for i, p in enumerate(parents.tolist()):
@@ -141,6 +143,18 @@ def ancestor_mask(parents) -> np.ndarray:
             mask[i] = mask[p]  # the parent's ancestors, already complete since p < i
         mask[i, i] = True
     return mask
+
+
+def ancestor_mask(parents) -> np.ndarray:
+    """(n,) parents -> (n, n) bool: ``mask[i, j]`` is True when node j is node i or one of its ancestors."""
+    return _ancestor_mask(_parents(parents))
+
+
+def layout(parents) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) parents -> ``(depths(parents), ancestor_mask(parents))``, checked once: what one forward over a
+    tree needs besides its tokens (position ids are the committed length + depth)."""
+    parents = _parents(parents)
+    return _depths(parents), _ancestor_mask(parents)
 
 
 def tree_attention_mask(context_len: int, parents) -> np.ndarray:

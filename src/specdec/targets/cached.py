@@ -15,7 +15,7 @@ import numpy as np
 
 from specdec import _arrays, _checks
 from specdec.core.rows import softmax
-from specdec.core.tree import ancestor_mask, check_tree, depths
+from specdec.core.tree import layout
 from specdec.targets.base import Target
 
 __all__ = ["CachedTarget"]
@@ -53,9 +53,12 @@ class CachedTarget(Target):
 
     def score(self, tokens, parents) -> tuple[np.ndarray, np.ndarray]:
         """(n, V) rows and (n, d) hidden states of a tree of n new tokens, in one forward."""
-        tokens, parents = check_tree(tokens, parents, self.vocab_size)
+        tokens = _arrays.token_array("tokens", tokens)
+        _arrays.check_token_range("tokens", tokens, self.vocab_size)
+        d, tree = layout(parents)  # (n,), (n, n)
+        if d.shape != tokens.shape:
+            raise ValueError(f"parents must have the shape of tokens {tokens.shape}, got {d.shape}")
         P, n = self.cache.length, tokens.shape[0]
-        d = depths(parents)
         slots, path = self.room()
         if n > slots or int(d.max(initial=-1)) >= path:
             raise ValueError(
@@ -63,7 +66,7 @@ class CachedTarget(Target):
                 f"{P} cached ones: room for {slots} tokens, {path} deep"
             )
         mask = np.ones((n, P + n), dtype=bool)  # every new token sees the whole cache
-        mask[:, P:] = ancestor_mask(parents)
+        mask[:, P:] = tree
         return self._forward(tokens, P + d, mask)
 
     def commit(self, path) -> None:

@@ -9,8 +9,10 @@
 Modules: :mod:`~specdec.tutor.model` (the transformer, its KV-cached forward and weights files),
 :mod:`~specdec.tutor.tokenizer` (the shared word-level vocabulary and prompt format),
 :mod:`~specdec.tutor.data` (the error rules and the generated data), :mod:`~specdec.tutor.decode`
-(timed greedy decoding), :mod:`~specdec.tutor.train` (training, needs the ``train`` extra: JAX) and
-``specdec.tutor.cli`` (``python -m specdec tutor``).
+(timed greedy correction, through :func:`specdec.decode.decode`), :mod:`~specdec.tutor.train` (training,
+needs the ``train`` extra: JAX) and ``specdec.tutor.cli`` (``python -m specdec tutor``). Speculative
+decoding on the tutor: :class:`specdec.targets.cached.CachedTarget` and the drafters of
+:mod:`specdec.drafters`.
 
 A :class:`~specdec.tutor.api.Tutor` is also a *model* in the sense of :mod:`specdec.sampling`:
 ``tutor(tokens)`` maps (L,) ids to (L, V) next-token probabilities, so the speculative sampler can

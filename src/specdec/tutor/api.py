@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from specdec import _arrays
+from specdec.decode import decode
+from specdec.targets.cached import CachedTarget
 from specdec.tutor import model
-from specdec.tutor.decode import greedy
-from specdec.tutor.tokenizer import MAX_SENTENCE_TOKENS, Tokenizer, detokenize
+from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS, MAX_SENTENCE_TOKENS, Tokenizer, detokenize
 
 __all__ = ["Tutor", "Correction", "WEIGHTS", "MAX_SENTENCE_TOKENS"]
 
@@ -81,10 +82,16 @@ class Tutor:
         """Correct one sentence greedily. ``TypeError`` for a non-string; ``ValueError`` for an empty
         sentence, one over :data:`~specdec.tutor.tokenizer.MAX_SENTENCE_TOKENS` tokens, or one with
         words outside the vocabulary."""
-        prompt = self.prompt(sentence)
-        g = greedy(self.params, self.cfg, self.tokenizer, prompt)
+        prompt, eos = self.prompt(sentence), self.tokenizer.eos
+        rng = np.random.default_rng(0)  # unused: greedy
+        run = decode(
+            CachedTarget(self), None, prompt, MAX_CORRECTION_TOKENS + 1, rng, k=0, temperature=0, stop=eos
+        )
+        ids = run.tokens.tolist()
+        words = self.tokenizer.words_of(ids[:-1] if run.finished else ids)
         learner = self.tokenizer.words_of(prompt[:-1])
-        return Correction(detokenize(g.words), g.words, learner, g.new_tokens, g.ms_per_token, g.finished)
+        ms = run.total_s * 1e3 / len(ids)
+        return Correction(detokenize(words), words, learner, len(ids), ms, run.finished)
 
     def forward(self, tokens, positions, cache: model.KVCache, mask=None):
         """:func:`specdec.tutor.model.forward` with these weights: (T, V) logits, (T, d) hidden states."""

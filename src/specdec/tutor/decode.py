@@ -1,12 +1,14 @@
-"""Greedy decoding with the KV cache, timed: the tutor's plain (non-speculative) correction loop."""
+"""Timed greedy correction for the training script and ``bench/bench_tutor.py``: the one decoding loop of
+:mod:`specdec.decode` with no drafter, on the tutor's weights as a cached target."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from specdec.decode import decode
+from specdec.targets.cached import CachedTarget
 from specdec.tutor import model
 from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS, Tokenizer
 
@@ -35,6 +37,24 @@ class Greedy:
         return (self.prefill_s + self.decode_s) * 1e3 / self.new_tokens
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """Weights and configuration with the forward a :class:`~specdec.targets.cached.CachedTarget` calls."""
+
+    params: dict
+    cfg: model.Config
+
+    @property
+    def vocab_size(self) -> int:
+        return self.cfg.vocab_size
+
+    def forward(self, tokens, positions, cache, mask=None):
+        return model.forward(self.params, self.cfg, tokens, positions, cache, mask)
+
+    def new_cache(self) -> model.KVCache:
+        return model.KVCache(self.cfg)
+
+
 def greedy(
     p: dict,
     cfg: model.Config,
@@ -43,18 +63,10 @@ def greedy(
     max_tokens: int = MAX_CORRECTION_TOKENS + 1,
 ) -> Greedy:
     """Greedy decode from ``prompt`` (ids of ``learner <sep>``) until ``<eos>`` or ``max_tokens`` tokens."""
-    cache = model.KVCache(cfg)
-    L = prompt.shape[0]
-    t0 = time.perf_counter()
-    logits, _ = model.forward(p, cfg, prompt, np.arange(L), cache)  # (L, V)
-    nxt = int(logits[-1].argmax())
-    t1 = time.perf_counter()
-    ids = [nxt]
-    while nxt != tok.eos and len(ids) < max_tokens and cache.length < cfg.n_ctx:
-        logits, _ = model.forward(p, cfg, np.array([nxt]), np.array([cache.length]), cache)  # (1, V)
-        nxt = int(logits[0].argmax())
-        ids.append(nxt)
-    t2 = time.perf_counter()
-    finished = ids[-1] == tok.eos
-    words = tok.words_of(ids[:-1] if finished else ids)
-    return Greedy(ids, words, t1 - t0, t2 - t1, finished)
+    run = decode(
+        CachedTarget(_Weights(p, cfg)), None, prompt, max_tokens, np.random.default_rng(0), k=0,
+        temperature=0.0, stop=tok.eos,
+    )  # fmt: skip
+    ids = run.tokens.tolist()
+    words = tok.words_of(ids[:-1] if run.finished else ids)
+    return Greedy(ids, words, run.prefill_s, run.total_s - run.prefill_s, run.finished)
