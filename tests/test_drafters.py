@@ -262,7 +262,11 @@ ONE_HOT = np.eye(4)
     [
         (Draft(np.array([1, 2, 3]), ONE_HOT[[1, 2, 3]], 0), ValueError, "at most k=2 tokens deep, got 3"),
         (Draft(np.array([1]), ONE_HOT[[1, 2]], 0), ValueError, "Draft.p_D must have shape \\(1, 4\\)"),
-        (Draft(np.array([1]), np.eye(5)[[1]], 0), ValueError, "V=5 columns, the target V=4: draft and target"),
+        (
+            Draft(np.array([1]), np.eye(5)[[1]], 0),
+            ValueError,
+            "V=5 columns, the target V=4: draft and target",
+        ),
         (Draft(np.array([1.0]), ONE_HOT[[1]], 0), TypeError, "Draft.tokens must be an integer array"),
         (Draft(np.array([1]), np.array([[0, 1, 0, 0]]), 0), TypeError, "Draft.p_D must be a floating-point"),
         (Draft(np.array([1]), np.array([[0, 0.9, 0, 0]]), 0), ValueError, "Draft.p_D is not a distribution"),

@@ -266,7 +266,7 @@ def two_token_fit(tutor, drafter, sentence, k, runs=400):
     rest = [runs - sum(counts.get(key, 0) for key in big)]
     obs = np.array([counts.get(key, 0) for key in big] + rest)
     exp = np.array([law[key] for key in big] + [1 - sum(law[key] for key in big)])
-    assert len(big) >= 4
+    assert len(big) >= 3
     return chisquare_p(obs, exp), drafted, accepted
 
 

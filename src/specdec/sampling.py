@@ -1,10 +1,14 @@
 """Speculative sampling: Leviathan, Kalman & Matias (2023), Algorithm 1, and the names its page uses.
 
-The names live in the decoding stack and are gathered here for the page :doc:`/sampler`:
-β, the residual and standardisation in :mod:`specdec.core.rows`; one verification step (:func:`verify`,
-:func:`verify_batch`) in :mod:`specdec.core.verify`; the drafter seam (:class:`Draft`, :class:`Drafter`)
-and drafters (:class:`ModelDrafter`, :class:`PromptLookup`) in :mod:`specdec.drafters`; the decoding loop
-and its result in :mod:`specdec.decode`.
+The names live in the decoding stack and are gathered here for the page on the speculative sampler:
+:func:`~specdec.core.rows.beta`, :func:`~specdec.core.rows.residual` and
+:func:`~specdec.core.rows.standardize` in :mod:`specdec.core.rows`; one verification step
+(:func:`~specdec.core.verify.verify`, :func:`~specdec.core.verify.verify_batch`) in
+:mod:`specdec.core.verify`; the drafter seam (:class:`~specdec.drafters.base.Draft`,
+:class:`~specdec.drafters.base.Drafter`) in :mod:`specdec.drafters.base`; the drafters
+:class:`~specdec.drafters.model.ModelDrafter` and :class:`~specdec.drafters.lookup.PromptLookup`; the
+decoding loop (:func:`~specdec.decode.autoregressive_decode`, :func:`~specdec.decode.speculative_decode`)
+and its result :class:`~specdec.decode.DecodeResult` in :mod:`specdec.decode`.
 
 Notation (the site's unified notation, not the paper's letters): ``p_T`` the target's next-token
 distribution (Leviathan's p), ``p_D`` the draft's (Leviathan's q), ``k`` drafted tokens per step

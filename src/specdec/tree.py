@@ -1,11 +1,14 @@
-"""Token trees: several candidates per step, verified in one target forward, exactly; the names the page
-:doc:`/trees` uses, gathered from the decoding stack.
+"""Token trees: several candidates per step, verified in one target forward, exactly; the names the page on
+tree verification uses, gathered from the decoding stack.
 
-The tree structure (:func:`check_tree`, :func:`tree_from_paths`, :func:`ancestor_mask`,
-:func:`tree_attention_mask`, :func:`position_ids`) lives in :mod:`specdec.core.tree`; greedy and
-multi-candidate verification (:func:`greedy_verify_tree`, :func:`verify_tree`, :func:`tree_step_law`, the
-sibling :data:`RULES`) in :mod:`specdec.core.verify`; the toy models' tree rows (:func:`tree_target_rows`)
-in :mod:`specdec.targets.model`; the tree drafter in :mod:`specdec.drafters.model`; the loop in
+The tree structure (:func:`~specdec.core.tree.check_tree`, :func:`~specdec.core.tree.tree_from_paths`,
+:func:`~specdec.core.tree.ancestor_mask`, :func:`~specdec.core.tree.tree_attention_mask`,
+:func:`~specdec.core.tree.position_ids`) lives in :mod:`specdec.core.tree`; greedy and multi-candidate
+verification (:func:`~specdec.core.verify.greedy_verify_tree`, :func:`~specdec.core.verify.verify_tree`,
+:func:`~specdec.core.verify.tree_step_law`, the sibling :data:`~specdec.core.verify.RULES`) in
+:mod:`specdec.core.verify`; the toy models' tree rows (:func:`~specdec.targets.model.tree_target_rows`)
+in :mod:`specdec.targets.model`; the tree drafter (:class:`~specdec.drafters.model.ModelTreeDrafter`) in
+:mod:`specdec.drafters.model`; the loop (:func:`~specdec.decode.tree_speculative_decode`) in
 :mod:`specdec.decode`.
 """
 
