@@ -1,7 +1,7 @@
 """Probability rows: softmax, standardisation (temperature, top-p), β, the residual, and drawing tokens.
 
 Every operation on next-token rows that the package uses is written here once. A *row* is a (V,)
-distribution (non-negative, finite, summing to 1 within :data:`ROW_SUM_TOL`); a stack of rows is (..., V).
+distribution (non-negative, finite, summing to 1 within ``ROW_SUM_TOL``); a stack of rows is (..., V).
 Nothing is renormalised, clipped or guessed; the only renormalisations are the ones that *define* an
 operation: norm(max(0, p_T − p_D)) (Leviathan et al. 2023, section 2.3) and temperature / top-p
 (section 2.2). All randomness comes from the ``numpy.random.Generator`` passed in.
@@ -202,7 +202,7 @@ def sample_rows(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
 
     ``weights``: non-negative, each row with positive total (not necessarily normalised). ``u`` (n,):
     uniforms in [0, 1). Inverse-CDF sampling; a zero-weight token is never returned. For V above
-    :data:`ONE_LEVEL_V` it runs in two levels, so a row costs one summation pass instead of a sequential
+    ``ONE_LEVEL_V`` it runs in two levels, so a row costs one summation pass instead of a sequential
     cumulative sum over all V: first the block of ~sqrt(V) tokens that holds u·total, then the token in it.
     """
     n, V = weights.shape

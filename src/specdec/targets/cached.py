@@ -23,7 +23,7 @@ __all__ = ["CachedTarget"]
 
 class CachedTarget(Target):
     """A model with ``forward(tokens, positions, cache, mask) -> (logits, hidden)``, ``new_cache()``,
-    ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.Tutor`) as a target; its features are the
+    ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a target; its features are the
     (T, d) last hidden states of each forward. ``capacity``: cache slots, by default the cache
     ``new_cache()`` makes; scored positions that are then dropped need room too, and :meth:`room` says how
     many new tokens, and how deep, the next forward can take (cache slots, position ids below n_ctx)."""

@@ -11,8 +11,8 @@ Modules: :mod:`~specdec.tutor.model` (the transformer, its KV-cached forward and
 :mod:`~specdec.tutor.data` (the error rules and the generated data), :mod:`~specdec.tutor.decode`
 (timed greedy correction, through :func:`specdec.decode.decode`), :mod:`~specdec.tutor.train` (training,
 needs the ``train`` extra: JAX) and ``specdec.tutor.cli`` (``python -m specdec tutor``). Speculative
-decoding on the tutor: :class:`specdec.targets.cached.CachedTarget` and the drafters of
-:mod:`specdec.drafters`.
+decoding on the tutor: :class:`specdec.targets.cached.CachedTarget` and the drafters (the seam:
+:mod:`specdec.drafters.base`).
 
 A :class:`~specdec.tutor.api.Tutor` is also a *model* in the sense of :mod:`specdec.sampling`:
 ``tutor(tokens)`` maps (L,) ids to (L, V) next-token probabilities, so the speculative sampler can
