@@ -14,9 +14,10 @@ __all__ = ["CachedModelDrafter"]
 class CachedModelDrafter(Drafter):
     """Vanilla drafting with a small transformer: k tokens one after another, with its own KV cache.
 
-    ``draft``: a model with ``forward(tokens, positions, cache) -> (logits, hidden)`` and ``new_cache()``
-    (a :class:`~specdec.tutor.api.Tutor`). Each call first brings the draft cache up to the context (one forward
-    over the tokens it has not seen: the target's correction and the drafts it accepted), then drafts k
+    ``draft``: a model with ``forward(tokens, positions, cache) -> (logits, hidden)`` and
+    ``new_cache()`` (a :class:`~specdec.tutor.api.Tutor`). Each call first brings the draft cache up to the
+    context (one forward over the tokens it has not seen: the target's correction and the drafts it
+    accepted), then drafts k
     tokens, one forward each (the first comes from the catch-up forward): ``cost`` k draft forwards. Rows
     are the draft's softmax standardised by ``temperature`` (0: one-hot argmax), so the draft is exact
     under verification. :meth:`reset` empties the cache (the loop calls it before every run).
