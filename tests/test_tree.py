@@ -468,3 +468,16 @@ def test_bad_drafters_are_refused():
 
     with pytest.raises(ValueError, match='rule "one-hot": the p_draft rows'):
         tree_speculative_decode(TARGET4, Liar(), CONTEXT, 3, rng)
+
+
+@pytest.mark.parametrize(
+    ("vocab_size", "error", "match"),
+    [
+        (float("nan"), TypeError, "^vocab_size must be an integer"),
+        (0, ValueError, "^vocab_size must be >= 1"),
+    ],
+)
+def test_check_tree_refuses_a_vocabulary_size_that_is_not_a_count(vocab_size, error, match):
+    with pytest.raises(error, match=match):
+        check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=vocab_size)
+    assert check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=3)[1].tolist() == [-1, 0]
