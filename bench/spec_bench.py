@@ -8,15 +8,18 @@ Run from the repository root::
 
 Every method corrects the same prompts (a seeded subset of the tutor's held-out evaluation sentences
 and the project's hand-written learner pairs), batch 1, greedy and at temperature 0.7 with the same
-seeds; autoregressive decoding on the same code path (:func:`specdec.tutor.speculative.speculative_correct`
-with no drafter) is the baseline. Each prompt runs every method ``--repeats`` times, interleaved, and
-the fastest run counts. BLAS runs one thread (set before NumPy loads): on a shared 2-core machine a
-threaded BLAS makes multi-token forwards erratic.
+seeds, every method through the one loop :func:`specdec.decode.decode` on the same cached target;
+autoregressive decoding (no drafter) is the baseline. For each prompt the methods run in turn, and that
+round is repeated ``--repeats`` times (interleaved, so a slow spell of the machine hits every method
+alike); the fastest run of each method counts. The loop resets every drafter before each run, so no
+drafter keeps a cache or a pool from one run to the next. BLAS runs one thread (set before NumPy loads):
+on a shared 2-core machine a threaded BLAS makes multi-token forwards erratic.
 
-Per method: τ (tokens per target forward after the prompt's, bonus included), α (accepted drafts over
-tested drafts, for chain drafters), target and draft forwards, c (measured drafting time per drafted
-token over t(1), the time of a one-token target forward), c_verify (the mean over its steps of t(T)/t(1)
-for the T new tokens of each step, from the measured cost curve), tokens/s, the measured speedup of the
+Per method: τ (tokens written per target forward after the prompt's, bonus included, nothing counted
+after ``<eos>``), α (accepted drafts over tested drafts, for chain drafters), target and draft forwards,
+c (measured drafting time per drafted token over t(1), the time of a one-token target forward),
+c_verify (the measured time of its own target forwards after the prompt's, per step, over t(1); the
+same from the cost curve of random tokens beside it), tokens/s, the measured speedup of the
 decoding phase (after the prompt's forward, which every method shares) and end to end, the speedup
 predicted by :func:`specdec.speedup.speedup_from_tau`, and whether the greedy output equals
 autoregressive greedy output on every prompt.
@@ -40,40 +43,61 @@ from datetime import date  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from specdec.models import load_learner_corpus, tokenize  # noqa: E402
-from specdec.sampling import PromptLookup  # noqa: E402
+from specdec._checks import one_line  # noqa: E402
+from specdec.decode import decode  # noqa: E402
+from specdec.drafters.cached import CachedModelDrafter  # noqa: E402
+from specdec.drafters.lookahead import Lookahead  # noqa: E402
+from specdec.drafters.lookup import PromptLookup  # noqa: E402
+from specdec.drafters.ngram import ngram_drafter  # noqa: E402
+from specdec.models import load_learner_corpus  # noqa: E402
 from specdec.speedup import speedup_from_tau  # noqa: E402
+from specdec.targets.cached import CachedTarget  # noqa: E402
 from specdec.tutor import data  # noqa: E402
 from specdec.tutor.api import Tutor  # noqa: E402
-from specdec.tutor.decode import greedy  # noqa: E402
-from specdec.tutor.lookahead import Lookahead  # noqa: E402
-from specdec.tutor.speculative import CachedModelDrafter, CachedTarget, ngram_drafter, speculative_correct  # noqa: E402,E501
-from specdec.tutor.tokenizer import MAX_SENTENCE_TOKENS  # noqa: E402
 from specdec.tutor.train import RECORD as TRAIN_RECORD  # noqa: E402
 
 CONTEXT = 12  # cached positions before the T new tokens of the cost curve
 TEMPERATURE = 0.7
+MAX_TOKENS = 21  # most tokens a correction may write, <eos> included
+
+
+def _prompt_or_none(tutor: Tutor, sentence: str) -> np.ndarray | None:
+    try:
+        return tutor.prompt(sentence)
+    except ValueError:  # too long for the tutor, or outside its vocabulary
+        return None
 
 
 def prompts(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[np.ndarray]:
     """Seeded subsets: held-out evaluation sentences (the training record's test split), then learner
-    sentences of the hand-written pairs (at most MAX_SENTENCE_TOKENS tokens)."""
+    sentences of the hand-written pairs that the tutor accepts as prompts."""
     rec = json.loads(TRAIN_RECORD.read_text(encoding="utf-8"))
     test = data.generate_pairs(rec["test_pairs"], rec["seed"])  # make_splits draws the test split first
     rng = np.random.default_rng(seed)
-    held = [test[i][0] for i in rng.choice(len(test), n_held_out, replace=False)]
-    pairs = [
-        w for w, _ in ((tokenize(a), b) for a, b in load_learner_corpus()) if len(w) <= MAX_SENTENCE_TOKENS
-    ]
+    held = [" ".join(test[i][0]) for i in rng.choice(len(test), n_held_out, replace=False)]
+    pairs = [a for a, _ in load_learner_corpus() if _prompt_or_none(tutor, a) is not None]
     hand = [pairs[i] for i in sorted(rng.choice(len(pairs), min(n_pairs, len(pairs)), replace=False))]
-    return [np.append(tutor.tokenizer.encode_words(w), tutor.tokenizer.sep) for w in held + hand]
+    return [tutor.prompt(s) for s in held + hand]
+
+
+def ngram_sequences(tutor: Tutor, n_pairs: int) -> list[np.ndarray]:
+    """Training sequences ``learner <sep> correction <eos>`` as ids, for the n-gram draft."""
+    out = []
+    for a, b, _ in data.generate_pairs(n_pairs, 1):
+        learner, correction = _prompt_or_none(tutor, " ".join(a)), _prompt_or_none(tutor, " ".join(b))
+        if learner is not None and correction is not None:
+            out.append(np.concatenate([learner, correction[:-1], [tutor.tokenizer.eos]]))
+    return out
 
 
 class Timed:
-    """A drafter whose propose() time is summed in ``seconds``."""
+    """A drafter whose propose() time is summed in ``seconds``; ``reset`` passes through."""
 
     def __init__(self, drafter):
         self.drafter, self.seconds = drafter, 0.0
+
+    def reset(self):
+        self.drafter.reset()
 
     def propose(self, context, k, rng):
         t0 = time.perf_counter()
@@ -99,49 +123,51 @@ def cost_curve(model: Tutor, t_max: int, repeats: int) -> np.ndarray:
 
 
 def methods(tutor: Tutor, draft: Tutor, temperature: float, args) -> dict:
-    """Name -> a function (prompt, rng) -> (Run, drafting seconds)."""
-    target = CachedTarget(tutor)
-    seqs = [a + ["<sep>"] + b + ["<eos>"] for a, b, _ in data.generate_pairs(args.ngram_pairs, 1)]
-    drafters = {
-        f"draft model (k={args.k_draft})": (CachedModelDrafter(draft, temperature=temperature), args.k_draft),
-        f"n-gram (n=3, k={args.k_ngram})": (
-            ngram_drafter(tutor, seqs, temperature=temperature),
-            args.k_ngram,
-        ),
-        f"prompt lookup (k={args.k_lookup})": (PromptLookup(tutor.vocab_size, max_ngram=3), args.k_lookup),
-    }
+    """Name -> (drafter or None, k, chain): every method of the table, Lookahead greedy only."""
+    V = tutor.vocab_size
     out = {
-        "autoregressive": lambda p, rng: (
-            speculative_correct(target, None, p, 1, rng, temperature=temperature),
-            0.0,
-        )
+        "autoregressive": (None, 0, True),
+        f"draft model (k={args.k_draft})": (
+            CachedModelDrafter(draft, temperature=temperature),
+            args.k_draft,
+            True,
+        ),
+        f"n-gram (n=3, k={args.k_ngram})": (
+            ngram_drafter(V, ngram_sequences(tutor, args.ngram_pairs), temperature=temperature),
+            args.k_ngram,
+            True,
+        ),
+        f"prompt lookup (k={args.k_lookup})": (PromptLookup(V, max_ngram=3), args.k_lookup, True),
     }
-    for name, (d, k) in drafters.items():
-
-        def run(p, rng, d=d, k=k):
-            timed = Timed(d)
-            return speculative_correct(target, timed, p, k, rng, temperature=temperature), timed.seconds
-
-        out[name] = run
     if temperature == 0.0:
-        la = Lookahead(target, W=args.W, N=args.N, G=args.G)
-        out[f"Lookahead (W={args.W}, N={args.N}, G={args.G})"] = lambda p, rng: (la.correct(p, rng), 0.0)
+        la = Lookahead(V, W=args.W, N=args.N, G=args.G)
+        out[f"Lookahead (W={args.W}, N={args.N}, G={args.G})"] = (la, args.W + args.N - 2, False)
     return out
 
 
-def measure(fns: dict, ps: list, refs: list | None, repeats: int, seed: int, label: str) -> dict:
-    """Every method on every prompt, ``repeats`` interleaved runs, the fastest kept."""
-    acc = {name: {"runs": [], "draft_s": 0.0, "same": 0} for name in fns}
+def run_once(target: CachedTarget, method: tuple, prompt: np.ndarray, rng, temperature: float):
+    """One correction through the one loop: (DecodeResult, drafting seconds)."""
+    drafter, k, _ = method
+    timed = None if drafter is None else Timed(drafter)
+    eos = target.model.tokenizer.eos
+    run = decode(target, timed, prompt, MAX_TOKENS, rng, k=k, temperature=temperature, stop=eos)
+    return run, 0.0 if timed is None else timed.seconds
+
+
+def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, label: str) -> dict:
+    """Every method on every prompt: ``repeats`` rounds of all methods in turn, the fastest run kept."""
+    acc = {name: {"runs": [], "draft_s": 0.0, "same": 0, "chain": m[2]} for name, m in fns.items()}
     for i, p in enumerate(ps):
-        for name, fn in fns.items():
-            best = None
-            for _ in range(repeats):
-                run, draft_s = fn(p, np.random.default_rng([seed, i]))
-                if best is None or run.total_s < best[0].total_s:
-                    best = (run, draft_s)
-            acc[name]["runs"].append(best[0])
-            acc[name]["draft_s"] += best[1]
-            acc[name]["same"] += refs is not None and best[0].ids == refs[i]
+        best: dict = {}
+        for _ in range(args.repeats):  # interleaved: one run of each method, then again
+            for name, method in fns.items():
+                run, draft_s = run_once(target, method, p, np.random.default_rng([args.seed, i]), temperature)
+                if name not in best or run.total_s < best[name][0].total_s:
+                    best[name] = (run, draft_s)
+        for name, (run, draft_s) in best.items():
+            acc[name]["runs"].append(run)
+            acc[name]["draft_s"] += draft_s
+            acc[name]["same"] += temperature == 0.0 and run.tokens.tolist() == refs[i]
         if sys.stderr.isatty() or i + 1 == len(ps) or (i + 1) % 50 == 0:
             end = "" if sys.stderr.isatty() and i + 1 < len(ps) else "\n"
             print(f"\r{label}: {i + 1}/{len(ps)} prompts", end=end, file=sys.stderr, flush=True)
@@ -151,25 +177,26 @@ def measure(fns: dict, ps: list, refs: list | None, repeats: int, seed: int, lab
 def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int, greedy_run: bool) -> dict:
     """The per-method record (see the module docstring)."""
     runs = a["runs"]
-    steps = [n for r in runs for n in r.accepted]
-    drafted = [d for r in runs for d in r.drafted]
+    steps = [n for r in runs for n in r.accepted_per_step]
+    drafted = [d for r in runs for d in r.drafted_per_step]
     tested = sum(n + (n < d) for n, d in zip(steps, drafted, strict=True))
-    T = [x for r in runs for x in r.new_tokens[1:]]
-    tokens, decode_tokens = sum(len(r.ids) for r in runs), sum(len(r.ids) - 1 for r in runs)
+    T = [x for r in runs for x in r.scored_per_step]
+    tokens, decode_tokens = sum(len(r.tokens) for r in runs), sum(len(r.tokens) - 1 for r in runs)
     total_s, decode_s = sum(r.total_s for r in runs), sum(r.total_s - r.prefill_s for r in runs)
-    tau = (sum(steps) + len(steps)) / len(steps)
+    tau = decode_tokens / len(steps)  # tokens written after the first, per step: nothing past <eos>
     k_mean = sum(drafted) / len(steps)
-    t1 = base["t1_s"] if base is not None else sum(r.verify_s for r in runs) / len(steps)  # in situ
+    score_s = sum(r.score_s for r in runs)
+    t1 = base["t1_s"] if base is not None else score_s / len(steps)  # in situ
     c = a["draft_s"] / sum(drafted) / t1 if sum(drafted) and a["draft_s"] else 0.0
-    c_verify = sum(r.verify_s for r in runs) / len(steps) / t1  # its own forwards, measured in the runs
+    c_verify = score_s / len(steps) / t1  # its own forwards, measured in the runs
     c_verify_curve = float(np.mean(t[np.array(T)] / t[1]))  # the same from the cost curve (random tokens)
     rec = {
         "name": name,
         "tau": round(tau, 3),
-        "alpha": round(sum(steps) / tested, 3) if tested and a["draft_s"] else None,
+        "alpha": round(sum(steps) / tested, 3) if tested and a["chain"] else None,
         "drafted_per_step": round(k_mean, 3),
-        "target_forwards": sum(r.target_forwards for r in runs),
-        "draft_forwards": sum(r.draft_forwards for r in runs),
+        "target_forwards": sum(r.target_calls for r in runs),
+        "draft_forwards": sum(r.draft_calls for r in runs),
         "c": round(c, 4),
         "c_verify": round(c_verify, 3),
         "c_verify_cost_curve": round(c_verify_curve, 3),
@@ -189,28 +216,52 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
     return rec
 
 
-def main(argv=None) -> int:
+INT_FLAGS = {  # flag: (default, minimum, help)
+    "held_out": (150, 0, "held-out sentences (seeded subset)"),
+    "pairs": (150, 0, "hand-written pairs (seeded subset)"),
+    "repeats": (3, 1, "rounds of every method per prompt; the fastest run of each counts"),
+    "seed": (0, 0, "seed of the prompt subsets and of every run"),
+    "k_draft": (3, 1, "drafts per step of the draft model"),
+    "k_ngram": (3, 1, "drafts per step of the n-gram draft"),
+    "k_lookup": (8, 1, "most drafts per step of prompt lookup"),
+    "ngram_pairs": (5000, 1, "training pairs the n-gram draft is fitted on"),
+    "W": (5, 1, "Lookahead window"),
+    "N": (3, 2, "Lookahead n-gram size"),
+    "G": (5, 0, "Lookahead candidates per step"),
+}
+
+
+def parse(argv) -> argparse.Namespace:
+    """The arguments, every value checked before anything runs: one line on stderr and exit status 2 for a
+    bad one (argparse's own message for a flag that is not a number)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--record", default=None, help="also write the JSON here")
-    ap.add_argument("--held-out", type=int, default=150, help="held-out sentences (seeded subset)")
-    ap.add_argument("--pairs", type=int, default=150, help="hand-written pairs (seeded subset)")
-    ap.add_argument("--repeats", type=int, default=3, help="runs per prompt and method; the fastest counts")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--k-draft", type=int, default=3)
-    ap.add_argument("--k-ngram", type=int, default=3)
-    ap.add_argument("--k-lookup", type=int, default=8)
-    ap.add_argument(
-        "--ngram-pairs", type=int, default=5000, help="training pairs the n-gram draft is fitted on"
-    )
-    ap.add_argument("--W", type=int, default=5)
-    ap.add_argument("--N", type=int, default=3)
-    ap.add_argument("--G", type=int, default=5)
+    ap.add_argument("--record", default=None, help="also write the JSON here, and the table beside it (.txt)")
+    for name, (default, _, text) in INT_FLAGS.items():
+        flag = "--" + (name if len(name) == 1 else name.replace("_", "-"))
+        ap.add_argument(flag, dest=name, type=int, default=default, help=f"{text} (default {default})")
     args = ap.parse_args(argv)
+    for name, (_, minimum, _) in INT_FLAGS.items():
+        if getattr(args, name) < minimum:
+            flag = "--" + (name if len(name) == 1 else name.replace("_", "-"))
+            ap.exit(
+                2,
+                one_line(f"spec_bench.py: error: {flag} must be >= {minimum}, got {getattr(args, name)}")
+                + "\n",
+            )
+    if args.held_out + args.pairs == 0:
+        ap.exit(2, "spec_bench.py: error: --held-out and --pairs are both 0: no prompts to run\n")
+    if args.record is not None and not args.record.endswith(".json"):
+        ap.exit(2, f"spec_bench.py: error: --record must name a .json file, got {args.record!r}\n")
+    return args
+
+
+def run_all(args, argv) -> dict:
+    """Load the models, pick the prompts, run every method greedily and sampled; the whole record."""
     t_start = time.perf_counter()
     tutor, draft = Tutor.load(), Tutor.load("draft")
+    target = CachedTarget(tutor, capacity=4 * tutor.cfg.n_ctx)  # room for the positions scored, then dropped
     ps = prompts(tutor, args.held_out, args.pairs, args.seed)
-    refs = [greedy(tutor.params, tutor.cfg, tutor.tokenizer, p).ids for p in ps]
     t = cost_curve(tutor, 24, 50)
     out = {
         "command": "python bench/spec_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -219,25 +270,33 @@ def main(argv=None) -> int:
         "cpu": _cpu_name(),
         "blas_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "numpy": np.__version__,
-        "prompts": {"held_out": args.held_out, "hand_written": min(args.pairs, len(ps) - args.held_out)},
+        "prompts": {"held_out": args.held_out, "hand_written": len(ps) - args.held_out},
         "target_t1_ms": round(t[1] * 1e3, 4),
         "cost_curve_ratio": [round(x, 3) for x in (t[1:] / t[1]).tolist()],
         "draft_t1_ms": round(cost_curve(draft, 1, 50)[1] * 1e3, 4),
     }
+    ar = (None, 0, True)  # autoregressive greedy output: the reference of every method
+    refs = [run_once(target, ar, p, np.random.default_rng(0), 0.0)[0].tokens.tolist() for p in ps]
     for label, temp in (("greedy", 0.0), ("sampling", TEMPERATURE)):
-        acc = measure(
-            methods(tutor, draft, temp, args), ps, refs if temp == 0 else None, args.repeats, args.seed, label
-        )
+        acc = measure(target, methods(tutor, draft, temp, args), ps, refs, args, temp, label)
         base = summary("autoregressive", acc.pop("autoregressive"), t, None, len(ps), temp == 0)
         recs = [summary(n, a, t, base, len(ps), temp == 0) for n, a in acc.items()]
         key = "" if temp == 0 else "sampling_"
         out[key + "baseline"], out[key + "methods"] = base, recs
     out["sampling_temperature"] = TEMPERATURE
     out["wall_s"] = round(time.perf_counter() - t_start, 1)
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    out = run_all(args, argv)
     text = json.dumps(out, indent=1)
     if args.record:
         with open(args.record, "w", encoding="utf-8") as f:
             f.write(text + "\n")
+        with open(args.record[: -len(".json")] + ".txt", "w", encoding="utf-8") as f:
+            f.write(table(out) + "\n")
     print(text if args.json else table(out))
     return 0
 

@@ -13,9 +13,10 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy import stats
 
-from specdec.models import MarkovChain, MixtureDraft, NGramDrafter, NGramModel
+from lossless import P_MIN, chisquare_p
+from specdec.drafters.ngram import NGramDrafter
+from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     Draft,
     ModelDrafter,
@@ -24,8 +25,6 @@ from specdec.sampling import (
     residual,
     speculative_decode,
 )
-
-P_MIN = 1e-3  # a chi-square test passes when its p-value exceeds this
 
 TARGET = MarkovChain(
     np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]])
@@ -126,13 +125,6 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
     assert max(abs(law.get(y, 0.0) - p_first[y]) for y in range(4)) > 0.05
 
 
-def chisquare_p(counts: np.ndarray, probs: np.ndarray) -> float:
-    counts, probs = np.ravel(counts), np.ravel(probs)
-    assert counts[probs == 0].sum() == 0, "a token sequence of target probability 0 was emitted"
-    keep = probs > 0
-    return float(stats.chisquare(counts[keep], probs[keep] / probs[keep].sum() * counts.sum()).pvalue)
-
-
 @pytest.mark.parametrize("name", DRAFTERS)
 def test_sampled_first_two_tokens_fit_the_target(name):
     rng = np.random.default_rng(2024)
@@ -209,8 +201,9 @@ def test_prompt_lookup_copies_what_followed_the_last_earlier_match():
 
 
 def test_an_empty_draft_is_one_plain_target_step():
-    res = speculative_decode(TARGET, PromptLookup(4), np.array([0, 1, 2, 3]), 1, 4, np.random.default_rng(3))
-    assert res.drafted_per_step == [0] and res.accepted_per_step == [0] and res.target_calls == 1
+    empty = Fixed(Draft(np.zeros(0, dtype=np.int64), np.zeros((0, 4)), 0))
+    res = speculative_decode(TARGET, empty, np.array([0, 1, 2, 3]), 2, 4, np.random.default_rng(3))
+    assert res.drafted_per_step == [0] and res.accepted_per_step == [0] and res.target_calls == 2
     assert res.draft_calls == 0 and np.isnan(res.accepted_fraction) and res.tokens_per_target_call == 1.0
 
 
@@ -267,9 +260,13 @@ ONE_HOT = np.eye(4)
 @pytest.mark.parametrize(
     ("draft", "error", "match"),
     [
-        (Draft(np.array([1, 2, 3]), ONE_HOT[[1, 2, 3]], 0), ValueError, "at most k=2 tokens, got 3"),
+        (Draft(np.array([1, 2, 3]), ONE_HOT[[1, 2, 3]], 0), ValueError, "at most k=2 tokens deep, got 3"),
         (Draft(np.array([1]), ONE_HOT[[1, 2]], 0), ValueError, "Draft.p_D must have shape \\(1, 4\\)"),
-        (Draft(np.array([1]), np.eye(5)[[1]], 0), ValueError, "Draft.p_D must have shape \\(1, 4\\)"),
+        (
+            Draft(np.array([1]), np.eye(5)[[1]], 0),
+            ValueError,
+            "V=5 columns, the target V=4: draft and target",
+        ),
         (Draft(np.array([1.0]), ONE_HOT[[1]], 0), TypeError, "Draft.tokens must be an integer array"),
         (Draft(np.array([1]), np.array([[0, 1, 0, 0]]), 0), TypeError, "Draft.p_D must be a floating-point"),
         (Draft(np.array([1]), np.array([[0, 0.9, 0, 0]]), 0), ValueError, "Draft.p_D is not a distribution"),

@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
+from lossless import P_MIN, chisquare_p
+from specdec.core.rows import residual_weights, sample_rows
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     ROW_SUM_TOL,
     SpeculativeResult,
-    _residual_weights,
-    _sample_rows,
     autoregressive_decode,
     beta,
     residual,
@@ -29,27 +28,12 @@ from specdec.sampling import (
     verify_batch,
 )
 
-P_MIN = 1e-3  # a chi-square test passes when its p-value exceeds this
-
 
 def draw_from_rows(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Test-side sampler (independent of the library's): one index per row of p (..., V)."""
     cdf = np.cumsum(p, axis=-1)
     u = rng.random(p.shape[:-1])[..., None] * cdf[..., -1:]
     return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
-
-
-def chisquare_p(counts: np.ndarray, probs: np.ndarray) -> float:
-    """Chi-square goodness-of-fit p-value of counts against probs, over the cells with probs > 0.
-
-    Fails outright if any count falls on a cell of probability 0."""
-    counts, probs = np.ravel(counts), np.ravel(probs)
-    assert counts[probs == 0].sum() == 0, "a token of target probability 0 was emitted"
-    keep = probs > 0
-    if keep.sum() == 1:  # one possible cell: every count is on it (checked above), a perfect fit
-        return 1.0
-    expected = probs[keep] / probs[keep].sum() * counts.sum()
-    return float(stats.chisquare(counts[keep], expected).pvalue)
 
 
 def eq1(alpha: float, k: int) -> float:
@@ -222,9 +206,9 @@ def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
         w = np.random.default_rng(V).random(V)
         w[-(V // 3 + 1) :] = 0.0  # a zero tail
         last_positive = np.flatnonzero(w)[-1]
-        assert _sample_rows(w[None], u_top)[0] == last_positive
-        assert _sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
-        draws = _sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
+        assert sample_rows(w[None], u_top)[0] == last_positive
+        assert sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
+        draws = sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
         assert np.all(w[draws] > 0)
 
 
@@ -416,19 +400,18 @@ def test_bookkeeping(toy, max_new_tokens):
         target, drafts[1], target.encode("she"), max_new_tokens, k, np.random.default_rng(3)
     )
     assert res.tokens.shape == (max_new_tokens,) and res.tokens.dtype == np.int64
-    assert res.target_calls == len(res.accepted_per_step)
-    # every step drafts min(k, tokens still needed): k except possibly in the last step
-    assert res.draft_calls == sum(res.drafted_per_step) <= k * res.target_calls
-    assert all(d == k for d in res.drafted_per_step[:-1])
-    assert all(0 <= a <= k for a in res.accepted_per_step)
-    assert all(a <= d for a, d in zip(res.accepted_per_step, res.drafted_per_step))
-    produced = sum(res.accepted_per_step) + res.target_calls
-    assert produced >= max_new_tokens and produced - max_new_tokens <= k  # only the last step overshoots
-    assert produced - max_new_tokens <= 1  # ... and by its bonus token at most
+    steps = len(res.accepted_per_step)
+    assert res.target_calls == (steps + 1 if max_new_tokens else 0)  # the prompt's forward writes one
+    # every step drafts min(k, tokens still needed after its own): k except possibly near the end
+    assert res.draft_calls == sum(res.drafted_per_step) <= k * steps
+    assert all(0 <= a <= d <= k for a, d in zip(res.accepted_per_step, res.drafted_per_step, strict=True))
+    assert res.written_per_step == [a + 1 for a in res.accepted_per_step]  # nothing written is cut
+    if steps:
+        assert res.tau * steps == max_new_tokens - 1  # τ counts the tokens written, the first excluded
     ar = autoregressive_decode(target, target.encode("she"), max_new_tokens, np.random.default_rng(3))
     assert ar.tokens.shape == (max_new_tokens,) and ar.target_calls == max_new_tokens and ar.draft_calls == 0
-    if max_new_tokens == 0:
-        assert res.target_calls == 0 and np.isnan(res.tokens_per_target_call)
+    if max_new_tokens <= 1:
+        assert res.draft_calls == 0 and np.isnan(res.tokens_per_target_call)
 
 
 def test_same_seed_same_output_and_the_global_rng_is_untouched(toy):
@@ -708,24 +691,24 @@ class CountingModel:
     ("k", "max_new_tokens"), [(2000, 1), (10**6, 1), (10**6, 3), (5, 12), (3, 7), (1, 4)]
 )
 def test_speculative_decode_never_drafts_more_than_is_needed(k, max_new_tokens):
-    """A step drafts min(k, tokens still needed): a huge k costs nothing; the record stays consistent."""
+    """A step drafts min(k, tokens still needed − 1): a huge k costs nothing, no step writes past the end."""
     draft = CountingModel(DRAFT, limit=max_new_tokens * (max_new_tokens + 1) // 2)
     target = CountingModel(TARGET, limit=max_new_tokens)
     res = speculative_decode(target, draft, [0], max_new_tokens, k, np.random.default_rng(7))
     assert res.tokens.shape == (max_new_tokens,)
     assert res.draft_calls == draft.calls == sum(res.drafted_per_step)
-    assert res.target_calls == target.calls == len(res.accepted_per_step) == len(res.drafted_per_step)
-    done = 0
-    for accepted, drafted in zip(res.accepted_per_step, res.drafted_per_step):
-        assert drafted == min(k, max_new_tokens - done) and 0 <= accepted <= drafted
+    assert res.target_calls == target.calls == 1 + len(res.accepted_per_step) == 1 + len(res.drafted_per_step)
+    done = 1  # the prompt's forward wrote the first token
+    for accepted, drafted in zip(res.accepted_per_step, res.drafted_per_step, strict=True):
+        assert drafted == min(k, max_new_tokens - done - 1) and 0 <= accepted <= drafted
         done += accepted + 1
-    assert max_new_tokens <= done <= max_new_tokens + 1
-    assert (
-        res.accepted_fraction == sum(res.accepted_per_step) / res.draft_calls
-    )  # over what was actually drafted
-    assert res.tokens_per_target_call == done / res.target_calls
+    assert done == max_new_tokens
+    if res.draft_calls:
+        assert res.accepted_fraction == sum(res.accepted_per_step) / res.draft_calls  # over what was drafted
     if max_new_tokens == 1:
-        assert res.draft_calls == 1 and res.target_calls == 1
+        assert res.draft_calls == 0 and res.target_calls == 1 and np.isnan(res.tau)
+    else:
+        assert res.tokens_per_target_call == (done - 1) / (res.target_calls - 1)
 
 
 def test_huge_k_is_still_exact_for_the_first_two_tokens():
@@ -742,17 +725,19 @@ def test_huge_k_is_still_exact_for_the_first_two_tokens():
 def test_speculative_result_accepted_fraction_is_accepted_over_actually_drafted():
     res = SpeculativeResult(
         tokens=np.zeros(6, dtype=np.int64),
-        target_calls=2,
+        target_calls=3,
         draft_calls=5,
         k=4,
         accepted_per_step=[2, 1],
         drafted_per_step=[4, 1],
+        written_per_step=[3, 2],
     )
-    assert res.accepted_fraction == 3 / 5 and res.tokens_per_target_call == 2.5
-    by_hand = SpeculativeResult(
-        tokens=np.zeros(6, dtype=np.int64), target_calls=2, draft_calls=8, k=4, accepted_per_step=[2, 1]
-    )  # no per-step record: k drafts a step
-    assert by_hand.accepted_fraction == 3 / 8
+    assert res.accepted_fraction == 3 / 5 and res.tokens_per_target_call == 2.5 == res.tau
+    assert res.tau * res.steps == len(res.tokens) - 1
+    cut = SpeculativeResult(
+        tokens=np.zeros(4, dtype=np.int64), target_calls=3, accepted_per_step=[2, 1], written_per_step=[2, 1]
+    )  # a stop token ended the second step early: only what was written counts
+    assert cut.tau == 1.5 and np.isnan(cut.accepted_fraction)
 
 
 @pytest.mark.parametrize("fn", [beta, residual])
@@ -838,25 +823,22 @@ def test_model_errors_name_the_argument_shapes_and_the_row_of_the_model_output()
     assert "target returned shape (3, 3) for 3 input tokens (expected (3, V))" in msg
     with pytest.raises(ValueError) as err:
         speculative_decode(UNIFORM, bad_last_row_model, prompt, 5, 2, np.random.default_rng(0))
-    assert str(err.value).startswith("drafter output is not a distribution: row (2,) sums to")
-    assert "drafter returned shape (3, 3) for 3 input tokens (expected (3, V))" in str(
-        err.value
-    )  # drafts come first
-    with pytest.raises(
-        ValueError
-    ) as err:  # target scores prompt + 2 drafts: its row 4 is bad, row 2 of the slice
+    # the prompt's forward wrote a fourth token, then the drafter read all four
+    assert str(err.value).startswith("drafter output is not a distribution: row (3,) sums to")
+    assert "drafter returned shape (4, 3) for 4 input tokens (expected (4, V))" in str(err.value)
+    with pytest.raises(ValueError) as err:  # the prompt's forward: row 2 of the target's rows is bad
         speculative_decode(bad_last_row_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
-    assert str(err.value).startswith("target output is not a distribution: row (4,) sums to")
-    assert "target returned shape (5, 3) for 5 input tokens (expected (5, 3))" in str(err.value)
+    assert str(err.value).startswith("target output is not a distribution: row (2,) sums to")
+    assert "target returned shape (3, 3) for 3 input tokens (expected (3, V))" in str(err.value)
     with pytest.raises(
         ValueError,
-        match="target must return a \\(len\\(tokens\\), V\\) = \\(5, 3\\) array for "
-        "its 5 input tokens, got shape \\(6, 3\\)",
+        match="target must return a \\(len\\(tokens\\), V\\) = \\(3, V\\) array for "
+        "its 3 input tokens, got shape \\(4, 3\\)",
     ):
         speculative_decode(wrong_rows_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
     with pytest.raises(
         ValueError,
-        match="target returned V=5 columns \\(shape \\(5, 5\\)\\), expected V=3 \\(shape \\(5, 3\\)\\)",
+        match="Draft.p_D has V=3 columns, the target V=5: draft and target must share a vocabulary",
     ):
         speculative_decode(wrong_vocab_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
 
@@ -866,12 +848,12 @@ def test_one_residual_helper_with_the_fall_back_to_p_T():
     mass."""
     p_T = np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.0]])
     p_D = np.array([[0.2, 0.8, 0.0], [0.1, 0.2, 0.7]])
-    w, mass = _residual_weights(p_T, p_D)
+    w, mass = residual_weights(p_T, p_D)
     np.testing.assert_array_equal(w[0], p_T[0])  # identical rows: the fall-back
     np.testing.assert_allclose(w[1], [0.4, 0.3, 0.0], atol=1e-15)
     np.testing.assert_allclose(mass, [0.0, 0.7], atol=1e-15)
     out = p_D.copy()
-    assert _residual_weights(p_T, out, out=out)[0] is out  # in place, as verify_batch uses it
+    assert residual_weights(p_T, out, out=out)[0] is out  # in place, as verify_batch uses it
     np.testing.assert_allclose(residual(p_T, p_D), [p_T[0], [4 / 7, 3 / 7, 0.0]], atol=1e-15)
     # verify on the identical row falls back to p_T as well (a one-hot p_T makes the draw deterministic)
     one_hot = np.array([0.0, 1.0, 0.0])

@@ -15,12 +15,13 @@ import itertools
 import numpy as np
 import pytest
 
+from lossless import P_MIN, chisquare_p
+from specdec.drafters.base import Draft
 from specdec.models import MarkovChain, NGramModel
 from specdec.sampling import autoregressive_decode, residual, standardize
 from specdec.tree import (
     RULES,
     ModelTreeDrafter,
-    TreeDraft,
     ancestor_mask,
     check_tree,
     depths,
@@ -33,7 +34,6 @@ from specdec.tree import (
     tree_target_rows,
     verify_tree,
 )
-from test_drafters import P_MIN, chisquare_p  # a chi-square test passes when its p-value exceeds P_MIN
 
 EXACT = 1e-12
 
@@ -216,11 +216,11 @@ def test_tree_decoding_at_temperature_0_is_autoregressive_greedy(trigram, rule):
 
 
 def _depths_drafted(res) -> list[int]:
-    """Tokens still needed at each step of a result: the drafter drafted min(3, that) levels."""
-    needed, out = len(res.tokens), []
-    for a in res.accepted_per_step:
-        out.append(needed)
-        needed -= a + 1
+    """Draft tokens allowed at each step of a result: the drafter drafted min(3, that) levels."""
+    needed, out = len(res.tokens) - 1, []  # the prompt's forward wrote the first token
+    for written in res.written_per_step:
+        out.append(needed - 1)  # a step writes its own token after the draft
+        needed -= written
     return out
 
 
@@ -380,7 +380,7 @@ def test_one_hot_rows_are_lossless_however_the_candidates_were_picked(t):
 
 @pytest.mark.parametrize("rule", RULES)
 def test_verify_tree_samples_follow_tree_step_law(rule):
-    draft = ModelTreeDrafter(DRAFT4, (3, 2), rule=rule).propose_tree(CONTEXT, 2, np.random.default_rng(3))
+    draft = ModelTreeDrafter(DRAFT4, (3, 2), rule=rule).propose(CONTEXT, 2, np.random.default_rng(3))
     p_T = tree_target_rows(TARGET4, CONTEXT, draft.tokens, draft.parents)
     law = tree_step_law(draft.tokens, draft.parents, p_T, draft.p_D, rule=rule)
     outcomes = sorted(law)
@@ -413,14 +413,15 @@ def test_the_loop_reports_tau_and_calls(trigram):
     drafter = ModelTreeDrafter(NGramModel.from_corpus(n=2), (2, 2, 1), rule="without-replacement")
     res = tree_speculative_decode(trigram, drafter, trigram.encode("yesterday"), 40, np.random.default_rng(5))
     steps = len(res.accepted_per_step)
-    assert len(res.tokens) == 40 and res.target_calls == steps
-    assert sum(res.accepted_per_step) + steps >= 40 and res.tokens_per_target_call > 1.5
-    assert res.k == 2 + 4 + 4 and max(res.drafted_per_step) <= res.k
+    assert len(res.tokens) == 40 and res.target_calls == steps + 1  # + the prompt's forward
+    assert res.tau * steps == len(res.tokens) - 1 and res.tokens_per_target_call > 1.5
+    assert sum(res.written_per_step) <= sum(res.accepted_per_step) + steps
+    assert max(res.drafted_per_step) <= 2 + 4 + 4
     assert res.draft_calls == sum(min(3, d) for d in _depths_drafted(res))
 
 
 def valid_draft(rule):
-    return ModelTreeDrafter(DRAFT4, (2, 2), rule=rule).propose_tree(CONTEXT, 2, np.random.default_rng(0))
+    return ModelTreeDrafter(DRAFT4, (2, 2), rule=rule).propose(CONTEXT, 2, np.random.default_rng(0))
 
 
 def test_rows_that_break_the_rule_are_refused():
@@ -452,8 +453,8 @@ def test_rows_that_break_the_rule_are_refused():
 
 def test_bad_drafters_are_refused():
     rng = np.random.default_rng(0)
-    with pytest.raises(TypeError, match="^drafter must have a propose_tree"):
-        tree_speculative_decode(TARGET4, DRAFT4, CONTEXT, 3, rng)
+    with pytest.raises(TypeError, match="^drafter must be a drafter"):
+        tree_speculative_decode(TARGET4, 3, CONTEXT, 3, rng)
     with pytest.raises(ValueError, match="^branching\\[1\\] must be >= 1"):
         ModelTreeDrafter(DRAFT4, (2, 0))
     with pytest.raises(TypeError, match="^branching must be a non-empty sequence"):
@@ -462,8 +463,21 @@ def test_bad_drafters_are_refused():
         ModelTreeDrafter(DRAFT4, rule="beam")
 
     class Liar:
-        def propose_tree(self, context, max_depth, rng):
-            return TreeDraft(np.array([1]), np.array([-1]), np.full((1, 4), 0.25), "one-hot", 0)
+        def propose(self, context, k, rng):
+            return Draft(np.array([1, 2]), np.full((2, 4), 0.25), 0, np.array([-1, -1]), "one-hot")
 
     with pytest.raises(ValueError, match='rule "one-hot": the p_draft rows'):
         tree_speculative_decode(TARGET4, Liar(), CONTEXT, 3, rng)
+
+
+@pytest.mark.parametrize(
+    ("vocab_size", "error", "match"),
+    [
+        (float("nan"), TypeError, "^vocab_size must be an integer"),
+        (0, ValueError, "^vocab_size must be >= 1"),
+    ],
+)
+def test_check_tree_refuses_a_vocabulary_size_that_is_not_a_count(vocab_size, error, match):
+    with pytest.raises(error, match=match):
+        check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=vocab_size)
+    assert check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=3)[1].tolist() == [-1, 0]

@@ -186,6 +186,12 @@ def prompt(tokens: object) -> np.ndarray:
     return tokens.astype(np.int64)
 
 
+def check_prompt_range(prompt: np.ndarray, V: int) -> None:
+    """Every id of a checked prompt is below the vocabulary size V."""
+    if prompt.max() >= V:
+        raise ValueError(f"prompt token ids must be < V={V}, got {int(prompt.max())}")
+
+
 def model_output(name: str, out: object, L: int, V: int | None, first_row: int) -> np.ndarray:
     """Rows ``first_row:`` of what the model ``name`` returned for ``L`` tokens, checked against the
     (L, V) protocol and to be distributions. Errors name the model, the expected and the actual shape,
@@ -213,30 +219,3 @@ def model_output(name: str, out: object, L: int, V: int | None, first_row: int) 
             "row i being the distribution after tokens[:i+1]"
         ) from None
     return used
-
-
-def draft(tokens: object, p_D: object, cost: object, k: int, V: int | None):
-    """What a drafter's ``propose(context, k, rng)`` returned: at most ``k`` token ids (j,), the (j, V)
-    rows p_D they were drawn from (distributions, V columns when V is known), and a cost >= 0.
-
-    Returns ``(tokens, p_D, cost)`` checked, the tokens as int64 and the cost as an ``int``.
-    """
-    tokens = token_array("drafter's Draft.tokens", tokens)
-    p_D = float_array("drafter's Draft.p_D", p_D, 2)
-    j = tokens.shape[0]
-    if j > k:
-        raise ValueError(f"drafter's Draft.tokens must hold at most k={k} tokens, got {j}")
-    if p_D.shape[0] != j or (V is not None and p_D.shape[1] != V):
-        want = f"({j}, {'V' if V is None else V})"
-        raise ValueError(
-            f"drafter's Draft.p_D must have shape {want}, one row per drafted token, got {p_D.shape}"
-        )
-    check_token_range("drafter's Draft.tokens", tokens, p_D.shape[1])
-    check_rows("drafter's Draft.p_D", p_D)
-    if isinstance(cost, bool) or not isinstance(cost, (int, np.integer)):
-        raise TypeError(
-            f"drafter's Draft.cost must be an int (draft forward calls), got {type(cost).__name__}"
-        )
-    if cost < 0:
-        raise ValueError(f"drafter's Draft.cost must be >= 0, got {cost}")
-    return tokens.astype(np.int64, copy=False), p_D, int(cost)

@@ -30,7 +30,6 @@ from importlib import resources
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.sampling import ModelDrafter
 
 __all__ = [
     "BOUNDARY",
@@ -38,7 +37,6 @@ __all__ = [
     "tokenize",
     "MAX_N",
     "NGramModel",
-    "NGramDrafter",
     "MarkovChain",
     "MixtureDraft",
 ]
@@ -230,6 +228,15 @@ class NGramModel:
             history = history[1:]
         return self._contexts[history]
 
+    def next_row(self, tokens) -> np.ndarray:
+        """(L,) token ids -> (V,) the row after them, read from their last n − 1 tokens only (O(n), where a
+        call scores every position): the row a drafter needs. A read-only view of the table."""
+        tokens = _arrays.token_array("tokens", tokens)
+        _check_tokens(tokens[len(tokens) - max(self.n - 1, 1) :], self.vocab_size)
+        row = self._probs[self._row(self._last_history(tokens))]  # (V,)
+        row.flags.writeable = False
+        return row
+
     def _last_history(self, tokens: np.ndarray) -> tuple[int, ...]:
         """The context after ``tokens``: its last n − 1 tokens after the latest ``<s>``, padded with
         ``<s>``."""
@@ -241,31 +248,6 @@ class NGramModel:
 
     def __repr__(self) -> str:
         return f"NGramModel(n={self.n}, V={self.vocab_size}, smoothing={self.smoothing:g})"
-
-
-class NGramDrafter(ModelDrafter):
-    """An :class:`NGramModel` as a drafter: what :class:`specdec.sampling.ModelDrafter` drafts from the
-    same model, token for token for the same Generator, read at the last n − 1 tokens of the context.
-
-    A model call scores every position of the context (O(L) per drafted token); an n-gram model's next
-    row depends only on its last n − 1 tokens, so this drafter looks that one row up (O(n)). Its cost is
-    still counted as one draft forward per drafted token. ``temperature`` and ``top_p`` as for
-    ``ModelDrafter``.
-    """
-
-    def __init__(self, model: NGramModel, *, temperature: float = 1.0, top_p: float = 1.0):
-        if not isinstance(model, NGramModel):
-            raise TypeError(f"model must be an NGramModel, got {type(model).__name__}")
-        super().__init__(model, temperature=temperature, top_p=top_p, name="draft")
-
-    def _next_row(self, tokens: np.ndarray, V: int | None) -> np.ndarray:
-        """(L,) tokens -> (V,) the model's row after them, from their last n − 1 tokens."""
-        model = self.model
-        _check_tokens(tokens[len(tokens) - max(model.n - 1, 1) :], model.vocab_size)
-        return model._probs[model._row(model._last_history(tokens))]  # (V,)
-
-    def __repr__(self) -> str:
-        return f"NGramDrafter({self.model!r}, temperature={self.temperature:g}, top_p={self.top_p:g})"
 
 
 class MarkovChain:

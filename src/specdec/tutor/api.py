@@ -8,9 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from specdec import _arrays
+from specdec.decode import decode
+from specdec.targets.cached import CachedTarget
 from specdec.tutor import model
-from specdec.tutor.decode import greedy
-from specdec.tutor.tokenizer import MAX_SENTENCE_TOKENS, Tokenizer, check_sentence, split_sentences
+from specdec.tutor.tokenizer import (
+    MAX_CORRECTION_TOKENS,
+    MAX_SENTENCE_TOKENS,
+    Tokenizer,
+    check_sentence,
+    split_sentences,
+)
 
 __all__ = ["Tutor", "Correction", "WEIGHTS", "TRAIN_RECORD", "BENCH_RECORD", "MAX_SENTENCE_TOKENS"]
 
@@ -108,8 +115,14 @@ class Tutor:
                 "which returns one correction per sentence"
             )
         prompt = self.prompt(parts[0])
-        g = greedy(self._inference, self.cfg, self.tokenizer, prompt)
-        return Correction(self.tokenizer.decode(g.ids), parts[0], g.ids, g.prefill_s, g.decode_s, g.finished)
+        rng = np.random.default_rng(0)  # unused: greedy
+        run = decode(
+            CachedTarget(self), None, prompt, MAX_CORRECTION_TOKENS + 1, rng, k=0, temperature=0,
+            stop=self.tokenizer.eos,
+        )  # fmt: skip
+        ids = run.tokens.tolist()
+        text = self.tokenizer.decode(ids)
+        return Correction(text, parts[0], ids, run.prefill_s, run.total_s - run.prefill_s, run.finished)
 
     def correct_all(self, text: object) -> list[Correction]:
         """One correction per sentence of ``text``, in order (split by
