@@ -49,22 +49,24 @@ from specdec.drafters.cached import CachedModelDrafter  # noqa: E402
 from specdec.drafters.lookahead import Lookahead  # noqa: E402
 from specdec.drafters.lookup import PromptLookup  # noqa: E402
 from specdec.drafters.ngram import ngram_drafter  # noqa: E402
-from specdec.models import load_learner_corpus  # noqa: E402
 from specdec.speedup import speedup_from_tau  # noqa: E402
 from specdec.targets.cached import CachedTarget  # noqa: E402
 from specdec.tutor import data  # noqa: E402
-from specdec.tutor.api import Tutor  # noqa: E402
-from specdec.tutor.train import RECORD as TRAIN_RECORD  # noqa: E402
+from specdec.tutor.api import (
+    TRAIN_RECORD,  # noqa: E402
+    Tutor,  # noqa: E402
+)
+from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS  # noqa: E402
 
-CONTEXT = 12  # cached positions before the T new tokens of the cost curve
+CONTEXT = 24  # cached positions before the T new tokens of the cost curve: a typical prompt
 TEMPERATURE = 0.7
-MAX_TOKENS = 21  # most tokens a correction may write, <eos> included
+MAX_TOKENS = MAX_CORRECTION_TOKENS + 1  # most tokens a correction may write, <eos> included
 
 
 def _prompt_or_none(tutor: Tutor, sentence: str) -> np.ndarray | None:
     try:
         return tutor.prompt(sentence)
-    except ValueError:  # too long for the tutor, or outside its vocabulary
+    except ValueError:  # too long for the tutor, or text it cannot read
         return None
 
 
@@ -72,10 +74,12 @@ def prompts(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[np.n
     """Seeded subsets: held-out evaluation sentences (the training record's test split), then learner
     sentences of the hand-written pairs that the tutor accepts as prompts."""
     rec = json.loads(TRAIN_RECORD.read_text(encoding="utf-8"))
-    test = data.generate_pairs(rec["test_pairs"], rec["seed"])  # make_splits draws the test split first
+    # make_splits draws the test split first, from the seed: the same pairs without the training split
+    test = data.generate_pairs(rec["test_pairs"], np.random.default_rng(rec["seed"]))
+    test = [p for p in test if _prompt_or_none(tutor, p[0]) is not None]
     rng = np.random.default_rng(seed)
-    held = [" ".join(test[i][0]) for i in rng.choice(len(test), n_held_out, replace=False)]
-    pairs = [a for a, _ in load_learner_corpus() if _prompt_or_none(tutor, a) is not None]
+    held = [test[i][0] for i in rng.choice(len(test), n_held_out, replace=False)]
+    pairs = [a for a, _ in data.learner_corpus_pairs() if _prompt_or_none(tutor, a) is not None]
     hand = [pairs[i] for i in sorted(rng.choice(len(pairs), min(n_pairs, len(pairs)), replace=False))]
     return [tutor.prompt(s) for s in held + hand]
 
@@ -83,10 +87,9 @@ def prompts(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[np.n
 def ngram_sequences(tutor: Tutor, n_pairs: int) -> list[np.ndarray]:
     """Training sequences ``learner <sep> correction <eos>`` as ids, for the n-gram draft."""
     out = []
-    for a, b, _ in data.generate_pairs(n_pairs, 1):
-        learner, correction = _prompt_or_none(tutor, " ".join(a)), _prompt_or_none(tutor, " ".join(b))
-        if learner is not None and correction is not None:
-            out.append(np.concatenate([learner, correction[:-1], [tutor.tokenizer.eos]]))
+    for a, b, _ in data.generate_pairs(n_pairs, np.random.default_rng(1)):
+        if _prompt_or_none(tutor, a) is not None and _prompt_or_none(tutor, b) is not None:
+            out.append(np.array(tutor.tokenizer.sequence(a, b)))
     return out
 
 
