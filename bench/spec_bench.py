@@ -52,10 +52,7 @@ from specdec.drafters.ngram import ngram_drafter  # noqa: E402
 from specdec.speedup import speedup_from_tau  # noqa: E402
 from specdec.targets.cached import CachedTarget  # noqa: E402
 from specdec.tutor import data  # noqa: E402
-from specdec.tutor.api import (
-    TRAIN_RECORD,  # noqa: E402
-    Tutor,  # noqa: E402
-)
+from specdec.tutor.api import TRAIN_RECORD, Tutor  # noqa: E402
 from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS  # noqa: E402
 
 CONTEXT = 24  # cached positions before the T new tokens of the cost curve: a typical prompt
