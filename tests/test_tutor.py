@@ -237,3 +237,31 @@ def test_cli_help_states_the_limits(capsys):
         main(["tutor", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert f"at most {MAX_SENTENCE_TOKENS} tokens" in out and "Latin alphabet" in out
+
+
+def opening_phrases() -> list[str]:
+    """The numbers the opening of docs/tutor.md quotes, formatted as it writes them."""
+    t, run = BENCH["models"]["tutor"], TRAIN["models"]["tutor"]
+    pct = lambda x: f"{x:.1%}".replace("%", " %")  # noqa: E731
+    lat = t["latency"]
+    return [
+        f"a {t['parameters'] / 1e6:.1f} M-parameter decoder-only transformer",
+        f"trained for {round(run['wall_time_s'] / 60)} minutes",
+        f"On {t['held_out']['pairs']:,} held-out",
+        f"for {pct(t['held_out']['exact_match'])} of them",
+        f"leaves {pct(t['clean']['unchanged_rate'])} of the correct ones unchanged",
+        f"it gets {pct(t['hand_written_382']['exact_match'])} right",
+        f"refuses none and corrects {round(40 * t['everyday_40']['exact_match'])} exactly",
+        f"a correction of {lat['output_tokens_mean']:.1f} tokens takes",
+        f"takes {lat['ms_per_correction_median']:.1f} ms",
+        f"({lat['ms_per_token_median']:.2f} ms per token)",
+        f"costs {t['cost_curve']['ratio'][4]:.2f}× one",
+    ]
+
+
+def test_the_page_opens_with_the_recorded_numbers():
+    """The opening paragraph of docs/tutor.md quotes the records; re-recording fails this until it follows."""
+    page = (ROOT / "docs" / "tutor.md").read_text(encoding="utf-8")
+    opening = " ".join(page.split("```pycon")[0].split())
+    for phrase in opening_phrases():
+        assert phrase in opening, phrase

@@ -5,6 +5,9 @@ Modules (one per page of the site's API reference):
 - :mod:`specdec.sampling` -- Leviathan et al. (2023) Algorithm 1, the speculative sampler.
 - :mod:`specdec.tree` -- token trees: tree attention, greedy and multi-candidate verification.
 - :mod:`specdec.models` -- toy n-gram language models and drafts for it.
+- :mod:`specdec.core`, :mod:`specdec.targets`, :mod:`specdec.drafters`, :mod:`specdec.decode` -- the
+  one decoding stack: probability rows, verification and trees; the target and drafter protocols;
+  the one loop for chains and trees.
 - :mod:`specdec.perf` -- the roofline calculator: hardware, shapes, presets, kernels, crossovers,
   requests, recorded evidence, the speedup model of Leviathan et al. (2023) section 3, and a probe of
   the reader's own machine (the only part that needs NumPy).
@@ -28,6 +31,10 @@ __all__ = [
     "sampling",
     "tree",
     "models",
+    "core",
+    "targets",
+    "drafters",
+    "decode",
     "perf",
     "tutor",
     "roofline",

@@ -271,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--train-pairs", type=int, default=200_000)
     ap.add_argument("--test-pairs", type=int, default=3000)
     ap.add_argument("--vocab-size", type=int, default=VOCAB_SIZE)
-    ap.add_argument("--steps", type=int, default=2000, help="tutor steps")
+    ap.add_argument("--steps", type=int, default=1400, help="tutor steps")
     ap.add_argument("--draft-steps", type=int, default=1200, help="draft model steps")
     ap.add_argument("--batch", type=int, default=16, help="rows of n_ctx tokens per step")
     ap.add_argument("--lr", type=float, default=2e-3)
