@@ -19,3 +19,9 @@ def chisquare_p(counts: np.ndarray, probs: np.ndarray) -> float:
         return 1.0
     expected = probs[keep] / probs[keep].sum() * counts.sum()
     return float(stats.chisquare(counts[keep], expected).pvalue)
+
+
+def after_first_law(rows: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """(V, V) law of tokens 2 and 3 of a Markov target with transition ``rows``, token 1 drawn from
+    ``first``: the two tokens the decoding loop's first step writes (the prompt's forward writes token 1)."""
+    return (first @ rows)[:, None] * rows

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from lossless import P_MIN, chisquare_p
+from lossless import P_MIN, after_first_law, chisquare_p
 from specdec.drafters.ngram import NGramDrafter
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
@@ -57,7 +57,8 @@ def draft_options(drafter, context: np.ndarray, k: int) -> list[tuple[float, np.
 
 
 def exact_law(drafter, context: np.ndarray, k: int, m: int) -> dict[tuple[int, ...], float]:
-    """P(first m tokens of speculative_decode(TARGET, drafter, context, m, k) = s), for every s, exactly.
+    """P(first m tokens of steps of verification after ``context``, drafts of at most k tokens = s), for
+    every s, exactly: the law of what the loop writes after a prompt.
 
     One step: each draft, each number n of accepted drafts, each last token y (residual of row n, or the
     bonus row); a step that emits fewer than m tokens is followed by the next step, recursively.
@@ -109,14 +110,14 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
     """A drafter reporting p_D other than the rows it drew from is not exact: the check can fail."""
 
     class Liar(ModelDrafter):
-        def _next_row(self, tokens, V):
+        def next_row(self, tokens):
             return np.full(4, 0.25)
 
     liar = Liar(DRAFT)
     law = {}
     for q, x, _ in draft_options(ModelDrafter(DRAFT), PROMPT, 2):  # drawn from DRAFT ...
         p_T = TARGET(np.concatenate([PROMPT, x[:1]]))[len(PROMPT) - 1 :]
-        p_D = liar._next_row(PROMPT, None)  # ... judged against uniform rows
+        p_D = liar.next_row(PROMPT)  # ... judged against uniform rows
         accept = min(1.0, p_T[0, x[0]] / p_D[x[0]])
         law[x[0]] = law.get(x[0], 0.0) + q * accept
         for y, r in enumerate((1.0 - accept) * residual(p_T[0], p_D)):
@@ -126,14 +127,15 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
 
 
 @pytest.mark.parametrize("name", DRAFTERS)
-def test_sampled_first_two_tokens_fit_the_target(name):
+def test_sampled_first_verified_tokens_fit_the_target(name):
+    """Tokens 2 and 3: what the loop's first step writes from a draft of k = 3 tokens."""
     rng = np.random.default_rng(2024)
     counts = np.zeros((4, 4), dtype=np.int64)
-    for _ in range(12_000):
-        a, b = speculative_decode(TARGET, DRAFTERS[name], PROMPT, 2, 3, rng).tokens
+    for _ in range(6_000):
+        a, b = speculative_decode(TARGET, DRAFTERS[name], PROMPT, 5, 3, rng).tokens[1:3]
         counts[a, b] += 1
-    row = TARGET.transition[PROMPT[-1]]
-    assert chisquare_p(counts, row[:, None] * TARGET.transition) > P_MIN
+    law = after_first_law(TARGET.transition, TARGET.transition[PROMPT[-1]])
+    assert chisquare_p(counts, law) > P_MIN
 
 
 @pytest.fixture(scope="module")
