@@ -21,25 +21,30 @@ Speed (batch 1, NumPy, float32, KV cache): per correction, the prompt's forward 
 one-token forward per further written token, ``<eos>`` included; ms/token is the whole correction's
 wall time over the tokens it wrote. The cost curve: the median time of one forward of T new tokens
 after a 24-position prompt in the cache, T = 1 ... 32, over t(1); repeats interleaved across T, after
-a warm-up.
+a warm-up. BLAS runs one thread (set before NumPy loads, as in ``bench/spec_bench.py``): on a 2-core
+machine a threaded BLAS makes these small multi-token forwards slower and erratic.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import shlex
-import statistics
-import sys
-import time
-from collections import Counter
-from pathlib import Path
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from specdec.tutor.api import WEIGHTS, Tutor
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import shlex  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from specdec.tutor.api import WEIGHTS, Tutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_RECORD = ROOT / "bench" / "results" / "tutor-train.json"
@@ -196,7 +201,7 @@ def cost_curve(tutor: Tutor, repeats: int, seed: int = 0) -> dict:
 def _parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--record", type=Path, default=None, help="write the results as JSON here")
-    ap.add_argument("--held-out", type=int, default=2000, help="held-out pairs scored (at most the split's)")
+    ap.add_argument("--held-out", type=int, default=1500, help="held-out pairs scored (at most the split's)")
     ap.add_argument("--timed-pairs", type=int, default=200, help="held-out pairs timed for ms/token")
     ap.add_argument("--repeats", type=int, default=100, help="repeats per T of the cost curve")
     args = ap.parse_args(argv)
@@ -279,6 +284,7 @@ def main(argv=None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "blas_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "models": {},
     }
     for name in ("tutor", "draft"):
