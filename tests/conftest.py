@@ -1,14 +1,22 @@
-"""Shared fixtures: one strict build of the site per test session."""
+"""Shared fixtures: one strict build of the site per test session.
+
+BLAS runs one thread in the tests (set here, before any test module imports NumPy): the models here
+are small, and on a 2-core machine a threaded BLAS made the tutor's forwards several times slower
+and erratic, as in ``bench/spec_bench.py`` and ``bench/bench_tutor.py``.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"

@@ -128,7 +128,9 @@ class Tutor:
         """One correction per sentence of ``text``, in order (split by
         :func:`~specdec.tutor.tokenizer.split_sentences`). Every sentence is checked before any is
         corrected: ``ValueError`` names the first one refused."""
-        parts = split_sentences(check_sentence(text))
+        parts = split_sentences(text)
+        if not parts:
+            raise ValueError("text must hold at least one sentence, got an empty or blank string")
         for n, part in enumerate(parts, 1):
             try:
                 self.prompt(part)

@@ -5,7 +5,8 @@ text is split (:func:`specdec.tutor.tokenizer.split_sentences`) and every senten
 order, one result each. ``-`` streams standard input: one line in, its corrections out at once, so
 the command can sit at the end of a pipe. A sentence the tutor cannot read (blank, no letter, another
 script, emoji, over the length limit) is reported on stderr as one line naming the sentence and the
-rule, and the rest is still corrected; the exit status is then 2. Missing or damaged weights are one
+rule, and the rest is still corrected; the exit status is then 2, as it is when the model writes no
+end token within the length limit (the cut correction is printed, and flagged on stderr). Missing or damaged weights are one
 line on stderr and status 2 too; never a traceback.
 """
 
@@ -58,7 +59,13 @@ def _correct_text(tutor, text: str, where: str, as_json: bool) -> int:
         return 1
     for n, part in enumerate(parts, 1):
         try:
-            _print(tutor.correct(part), as_json)
+            c = tutor.correct(part)
+            _print(c, as_json)
+            if not c.finished:  # the model gave up: say so, and fail the exit status
+                refused += 1
+                label = f"{where}sentence {n}: " if len(parts) > 1 else where
+                print(f"specdec tutor: error: {label}no <eos> within {c.new_tokens} tokens: the correction "
+                      "above was cut", file=sys.stderr, flush=True)  # fmt: skip
         except ValueError as exc:
             refused += 1
             label = f"{where}sentence {n}: " if len(parts) > 1 else where
