@@ -6,8 +6,8 @@ order, one result each. ``-`` streams standard input: one line in, its correctio
 the command can sit at the end of a pipe. A sentence the tutor cannot read (blank, no letter, another
 script, emoji, over the length limit) is reported on stderr as one line naming the sentence and the
 rule, and the rest is still corrected; the exit status is then 2, as it is when the model writes no
-end token within the length limit (the cut correction is printed, and flagged on stderr). Missing or damaged weights are one
-line on stderr and status 2 too; never a traceback.
+end token within the length limit (the cut correction is printed, and flagged on stderr). Missing
+or damaged weights are one line on stderr and status 2 too; never a traceback.
 """
 
 from __future__ import annotations
