@@ -6,8 +6,8 @@ are natural text: case kept, punctuation attached, apostrophes, numbers and name
 
 **The generator.** Sentences come from small hand-written *frames* -- clause templates with semantic
 slots (a subject, a verb with the object or complement it takes, time expressions, places) -- filled
-from a lexicon built from data: the most frequent English words (:mod:`wordfreq`), classed by part of
-speech and inflected by :mod:`lemminflect` (third person ``-s``, past, participle, ``-ing``, plurals,
+from a lexicon built from data: the most frequent English words (``wordfreq``), classed by part of
+speech and inflected by ``lemminflect`` (third person ``-s``, past, participle, ``-ing``, plurals,
 comparatives), filtered of names, abbreviations and non-alphabetic entries; ``a``/``an`` goes by sound.
 A clause is present, past, present perfect, future, modal or continuous, affirmative, negative or a
 question (yes/no, wh- with do-support, indirect); sentences join one to four clauses with *and*, *but*,
@@ -1252,9 +1252,9 @@ def _check_rng(rng: object) -> np.random.Generator:
 
 
 def generate_pairs(n: int, rng: np.random.Generator) -> list[Pair]:
-    """``n`` pairs ``(learner, correct, kinds)``, drawn from ``rng`` (a :class:`numpy.random.Generator`).
+    """``n`` pairs ``(learner, correct, kinds)``, drawn from ``rng`` (a NumPy ``Generator``).
 
-    The generator seeds a local :class:`random.Random` from ``rng`` (one draw), so the same generator
+    The generator seeds a local ``random.Random`` from ``rng`` (one draw), so the same generator
     state gives the same pairs and the global random state is never touched.
     """
     n = _checks.integer("n", n, minimum=0)

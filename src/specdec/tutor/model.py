@@ -183,7 +183,7 @@ def head(p: dict, x, xp):
 
 def for_inference(p: dict) -> dict:
     """``p`` plus ``wte_T``, the tied head as a contiguous (d, V) float32 array (a derived copy, not
-    a parameter: it is never saved and :func:`param_count` does not count it)."""
+    a parameter: it is never saved and ``param_count`` does not count it)."""
     return p | {"wte_T": np.ascontiguousarray(p["wte"].T)}
 
 

@@ -182,6 +182,19 @@ def _eval_loss(loss_fn, p, rows: dict, chunk: int = 64) -> float:
     return round(float(np.mean(losses)), 5)
 
 
+def _record(cfg, shape: dict, tokens_per_step: int, warmup: int, wall_s: float, t0: int, st: dict):
+    return {
+        "parameters": model.param_count(cfg),
+        "config": cfg.__dict__ | {"d_ff": cfg.d_ff},
+        **shape,
+        "tokens_per_step": tokens_per_step,
+        "warmup_steps": warmup,
+        "wall_time_s": round(wall_s, 1),
+        "resumed_at_step": t0,
+        "loss_curve": st["curve"],
+    }
+
+
 def train_model(
     name: str,
     cfg: model.Config,
@@ -229,19 +242,8 @@ def train_model(
         if checkpoints and ((t + 1) % checkpoint_every == 0 or t + 1 == last):
             st["wall_s"] = time.perf_counter() - start
             _save_checkpoint(checkpoints, name, t + 1, st)
-    record = {
-        "parameters": model.param_count(cfg),
-        "config": cfg.__dict__ | {"d_ff": cfg.d_ff},
-        "steps": steps,
-        "stopped_after_step": last,
-        "batch_rows": batch,
-        "tokens_per_step": batch * rows["x"].shape[1],
-        "peak_lr": lr,
-        "warmup_steps": warmup,
-        "wall_time_s": round(time.perf_counter() - start, 1),
-        "resumed_at_step": t0,
-        "loss_curve": st["curve"],
-    }
+    shape = {"steps": steps, "stopped_after_step": last, "batch_rows": batch, "peak_lr": lr}
+    record = _record(cfg, shape, batch * rows["x"].shape[1], warmup, time.perf_counter() - start, t0, st)
     if eval_rows is not None:
         record["test_loss"] = _eval_loss(loss_fn, st["p"], eval_rows)
     return {k: np.asarray(a, np.float32) for k, a in st["p"].items()}, record
