@@ -66,8 +66,9 @@ def pytest_collection_modifyitems(items) -> None:
         used = set(getattr(item, "fixturenames", ()))
         if used & BUILD_FIXTURES:
             item.add_marker(pytest.mark.build)
-        if used & BROWSER_FIXTURES:
+        if used & BROWSER_FIXTURES or item.path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.build)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
