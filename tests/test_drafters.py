@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from lossless import P_MIN, after_first_law, chisquare_p
+from specdec.drafters.input_guided import InputGuided
 from specdec.drafters.ngram import NGramDrafter
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
@@ -43,7 +44,7 @@ DRAFTERS = {
 
 def draft_options(drafter, context: np.ndarray, k: int) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """Every draft the drafter can propose after ``context``: (probability, tokens (j,), p_D rows (j, V))."""
-    if isinstance(drafter, PromptLookup):  # deterministic
+    if isinstance(drafter, (PromptLookup, InputGuided)):  # deterministic, no state between steps
         d = drafter.propose(context, k, np.random.default_rng(0))
         return [(1.0, d.tokens, d.p_D)]
     options = [(1.0, [], [])]
@@ -102,6 +103,20 @@ def target_law(context: np.ndarray, m: int) -> dict[tuple[int, ...], float]:
 def test_exact_law_of_the_first_tokens_is_the_target_law(name, k, m):
     law = exact_law(DRAFTERS[name], PROMPT, k, m)
     goal = target_law(PROMPT, m)
+    assert set(law) <= set(goal)
+    assert max(abs(law.get(s, 0.0) - p) for s, p in goal.items()) < 1e-12
+
+
+# input-guided drafting: source 1 2 2 1 1, separator 3, output so far 1; eos is 0
+IG_PROMPT = np.array([1, 2, 2, 1, 1, 3, 1])
+
+
+@pytest.mark.parametrize(("k", "m", "after_edit"), [(1, 2, 1), (3, 3, 1), (4, 4, 2)])
+def test_exact_law_with_input_guided_drafting_is_the_target_law(k, m, after_edit):
+    """Copies that are accepted, rejected and re-synchronised, every path enumerated: the law of the first
+    m tokens written is the target's."""
+    law = exact_law(InputGuided(4, separator=3, eos=0, after_edit=after_edit), IG_PROMPT, k, m)
+    goal = target_law(IG_PROMPT, m)
     assert set(law) <= set(goal)
     assert max(abs(law.get(s, 0.0) - p) for s, p in goal.items()) < 1e-12
 

@@ -18,6 +18,7 @@ from specdec.core.rows import probabilities, softmax
 from specdec.core.tree import path_to, tree_from_paths
 from specdec.decode import MAX_NEW_TOKENS, autoregressive_decode, decode
 from specdec.drafters.cached import CachedModelDrafter
+from specdec.drafters.input_guided import InputGuided
 from specdec.drafters.lookahead import Lookahead, lookahead_mask, lookahead_positions
 from specdec.drafters.lookup import PromptLookup
 from specdec.drafters.model import ModelTreeDrafter
@@ -109,6 +110,7 @@ def drafters(tutor, draft):
         "draft model": (CachedModelDrafter(draft), 3),
         "n-gram": (ngram_drafter(tutor.vocab_size, [s[s != eos] for s in seqs] + seqs), 3),
         "prompt lookup": (PromptLookup(tutor.vocab_size), 8),
+        "input-guided": (InputGuided(tutor.vocab_size, separator=tutor.tokenizer.sep, eos=eos), 64),
         "draft tree": (ModelTreeDrafter(draft, (2, 2), rule="one-hot", temperature=0), 2),
         "Lookahead": (Lookahead(tutor.vocab_size, W=5, N=3, G=5), 6),
         "Lookahead W=2 N=4": (Lookahead(tutor.vocab_size, W=2, N=4, G=2), 4),
@@ -116,7 +118,16 @@ def drafters(tutor, draft):
 
 
 @pytest.mark.parametrize(
-    "name", ["draft model", "n-gram", "prompt lookup", "draft tree", "Lookahead", "Lookahead W=2 N=4"]
+    "name",
+    [
+        "draft model",
+        "n-gram",
+        "prompt lookup",
+        "input-guided",
+        "draft tree",
+        "Lookahead",
+        "Lookahead W=2 N=4",
+    ],
 )
 def test_every_drafter_gives_autoregressive_greedy_output(tutor, drafters, name):
     """Greedy output equals autoregressive greedy output, recomputed without a cache, and τ counts only
@@ -273,11 +284,19 @@ def two_token_fit(tutor, drafter, sentence, k, runs=400):
 @pytest.mark.parametrize(
     ("name", "sentence"),
     # sentences the tutor is unsure about at temperature 0.7
-    [("draft model", "It depends of the weather."), ("prompt lookup", "I really like my neighbor.")],
+    [
+        ("draft model", "It depends of the weather."),
+        ("prompt lookup", "I really like my neighbor."),
+        ("input-guided", "I really like my neighbor."),
+    ],
 )
 def test_sampling_with_the_tutor_as_target_is_lossless(tutor, draft, name, sentence):
-    drafter = CachedModelDrafter(draft, temperature=0.7) if name == "draft model" else None
-    p, drafted, _ = two_token_fit(tutor, drafter or PromptLookup(tutor.vocab_size), sentence, 3)
+    drafter = {
+        "draft model": CachedModelDrafter(draft, temperature=0.7),
+        "prompt lookup": PromptLookup(tutor.vocab_size),
+        "input-guided": InputGuided(tutor.vocab_size, separator=tutor.tokenizer.sep, eos=tutor.tokenizer.eos),
+    }[name]
+    p, drafted, _ = two_token_fit(tutor, drafter, sentence, 3)
     assert p > P_MIN
     assert drafted > 200  # most second tokens were written by verifying a draft
 

@@ -1,0 +1,105 @@
+"""Input-guided drafting: draft the rest of the learner's sentence, aligned with the output written so far.
+
+A correction mostly copies its input. Shallow Aggressive Decoding (Sun et al. 2021) and Input-guided
+Aggressive Decoding (Ge et al. 2022) draft by copying the input from the position aligned with the
+output, verify the whole copy in one forward, and re-synchronise after an edit on the output's last
+tokens found again in the input. Here the idea runs through the drafter protocol, so the one decoding
+loop verifies it like any other draft: greedy output is the target's own, and a sampled output keeps
+p_T exactly (the draft is deterministic, its rows one-hot).
+
+The context holds ``source <sep> output``: the source is everything before the first separator token,
+followed here by ``<eos>`` (a copy that reaches the source's end also ends the correction). Each step:
+
+1. :func:`align` walks the output against the source: a token equal to the aligned source token is a
+   copy and advances the alignment; any other token (an edit) re-synchronises on the output's last n
+   tokens (n from ``max_ngram`` down to 1) found in the source, the match nearest the aligned position,
+   or, failing that, steps over one source token (a substitution);
+2. the draft is the source from the aligned position on: all of it (up to ``k``) while the output's
+   newest token is a copy, only ``after_edit`` tokens right after an edit, where the alignment is a
+   guess.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from specdec import _arrays, _checks
+from specdec.core.rows import one_hot
+from specdec.drafters.base import Context, Draft, Drafter, as_context
+
+__all__ = ["align", "InputGuided"]
+
+
+def _resync(src: np.ndarray, out: np.ndarray, j: int, max_ngram: int) -> int:
+    """Where to copy from after an edit: the end of the output's last n tokens found in ``src`` (n from
+    ``max_ngram`` down to 1), the match nearest ``j + 1``; else ``j + 1`` (the edit replaced ``src[j]``)."""
+    for n in range(min(max_ngram, out.shape[0]), 0, -1):
+        if n > src.shape[0]:
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(src, n)  # (len(src) - n + 1, n)
+        ends = np.flatnonzero((windows == out[-n:]).all(axis=1)) + n  # copy from just after each match
+        if ends.size:
+            return int(ends[np.argmin(np.abs(ends - (j + 1)))])  # the nearest; ties go to the earlier one
+    return j + 1
+
+
+def align(src: np.ndarray, out: np.ndarray, max_ngram: int) -> tuple[int, bool]:
+    """(S,) source, (m,) output -> (j, copied): the source index the output's next token is expected to
+    copy, and whether the output's newest token was a copy (``True`` for an empty output).
+
+    The walk: j starts at 0; an output token equal to ``src[j]`` advances j by one, any other token sets
+    j by :func:`_resync` on the output up to it. A pure function of its arguments: the drafter keeps no
+    state between steps.
+    """
+    j, copied = 0, True
+    for i in range(out.shape[0]):
+        copied = bool(j < src.shape[0] and src[j] == out[i])
+        j = j + 1 if copied else _resync(src, out[: i + 1], j, max_ngram)
+    return j, copied
+
+
+class InputGuided(Drafter):
+    """Input-guided drafting (after Sun et al. 2021, Ge et al. 2022): copy the rest of the source.
+
+    ``vocab_size`` (V) sizes the one-hot rows; ``separator``: the token that ends the source in the
+    context (the tutor's ``<sep>``); ``eos``: the token drafted after the source's last token (the
+    tutor's ``<eos>``); ``max_ngram`` >= 1: the longest output tail re-synchronised on; ``after_edit``
+    >= 1: the draft length right after an edit (the whole remainder, up to k, after a copy). It runs
+    no model: cost 0 draft calls; rule ``"one-hot"``.
+    """
+
+    def __init__(self, vocab_size: int, *, separator: int, eos: int, max_ngram: int = 3, after_edit: int = 3):
+        self.vocab_size = _checks.integer("vocab_size", vocab_size, 1, None)
+        self.separator = _checks.integer("separator", separator, 0, self.vocab_size - 1)
+        self.eos = _checks.integer("eos", eos, 0, self.vocab_size - 1)
+        if self.eos == self.separator:
+            raise ValueError(f"eos and separator must differ, got {self.eos} for both")
+        self.max_ngram = _checks.integer("max_ngram", max_ngram, 1, None)
+        self.after_edit = _checks.integer("after_edit", after_edit, 1, None)
+
+    def split(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(L,) context -> (source followed by ``eos``, output): the tokens before the first separator, and
+        after it. ``ValueError`` when the context holds no separator."""
+        at = np.flatnonzero(tokens == self.separator)
+        if not at.size:
+            raise ValueError(
+                f"context must hold the separator token {self.separator} after the source, got none in "
+                f"{tokens.shape[0]} tokens"
+            )
+        return np.append(tokens[: at[0]], self.eos), tokens[at[0] + 1 :]
+
+    def propose(self, context: Context, k: int, rng) -> Draft:
+        tokens = as_context(context).tokens
+        _arrays.check_token_range("context", tokens, self.vocab_size)
+        k = _checks.integer("k", k, 1, None)
+        _arrays.check_rng(rng)  # unused: the draft is deterministic
+        src, out = self.split(tokens)  # (S + 1,), (m,)
+        j, copied = align(src, out, self.max_ngram)
+        x = src[j : j + (k if copied else min(k, self.after_edit))]  # (n,), n <= k
+        return Draft(tokens=x, p_D=one_hot(x, self.vocab_size), cost=0, rule="one-hot")
+
+    def __repr__(self) -> str:
+        return (
+            f"InputGuided(V={self.vocab_size}, separator={self.separator}, eos={self.eos}, "
+            f"max_ngram={self.max_ngram}, after_edit={self.after_edit})"
+        )
