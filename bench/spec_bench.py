@@ -19,10 +19,14 @@ Per method: τ (tokens written per target forward after the prompt's, bonus incl
 after ``<eos>``), α (accepted drafts over tested drafts, for chain drafters), target and draft forwards,
 c (measured drafting time per drafted token over t(1), the time of a one-token target forward),
 c_verify (the measured time of its own target forwards after the prompt's, per step, over t(1); the
-same from the cost curve of random tokens beside it), tokens/s, the measured speedup of the
-decoding phase (after the prompt's forward, which every method shares) and end to end, the speedup
-predicted by :func:`specdec.speedup.speedup_from_tau`, and whether the greedy output equals
-autoregressive greedy output on every prompt.
+same from the cost curve of random tokens beside it), the whole in-situ step (everything after the
+prompt's forward but the drafting: forward, verification, cache rollback, bookkeeping) over the isolated
+forwards of the same sizes on the cost curve, tokens written per target forward counting the prompt's
+(the first token is written by it), the share of wall time spent in the prompt's forward (it bounds the
+end-to-end speedup, Amdahl's law), tokens/s, the measured speedup of the decoding phase (after the
+prompt's forward, which every method shares) and end to end, the speedup predicted by
+:func:`specdec.speedup.speedup_from_tau`, and whether the greedy output equals autoregressive greedy output
+on every prompt.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import numpy as np  # noqa: E402
 from specdec._checks import one_line  # noqa: E402
 from specdec.decode import decode  # noqa: E402
 from specdec.drafters.cached import CachedModelDrafter  # noqa: E402
+from specdec.drafters.input_guided import InputGuided  # noqa: E402
 from specdec.drafters.lookahead import Lookahead  # noqa: E402
 from specdec.drafters.lookup import PromptLookup  # noqa: E402
 from specdec.drafters.ngram import ngram_drafter  # noqa: E402
@@ -138,6 +143,13 @@ def methods(tutor: Tutor, draft: Tutor, temperature: float, args) -> dict:
             True,
         ),
         f"prompt lookup (k={args.k_lookup})": (PromptLookup(V, max_ngram=3), args.k_lookup, True),
+        f"input-guided (after edit {args.after_edit})": (
+            InputGuided(
+                V, separator=tutor.tokenizer.sep, eos=tutor.tokenizer.eos, after_edit=args.after_edit
+            ),
+            MAX_TOKENS,  # the whole rest of the source, when the output is in step with it
+            True,
+        ),
     }
     if temperature == 0.0:
         la = Lookahead(V, W=args.W, N=args.N, G=args.G)
@@ -190,6 +202,11 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
     c = a["draft_s"] / sum(drafted) / t1 if sum(drafted) and a["draft_s"] else 0.0
     c_verify = score_s / len(steps) / t1  # its own forwards, measured in the runs
     c_verify_curve = float(np.mean(t[np.array(T)] / t[1]))  # the same from the cost curve (random tokens)
+    # a whole step in situ: everything after the prompt's forward but the drafting (the forward, the
+    # verification, the cache rollback, the loop's bookkeeping), against the isolated forwards of the same T
+    step_s = (decode_s - a["draft_s"]) / len(steps)
+    step_over_curve = step_s / float(np.mean(t[np.array(T)]))
+    prefill_s = sum(r.prefill_s for r in runs)
     rec = {
         "name": name,
         "tau": round(tau, 3),
@@ -200,6 +217,10 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
         "c": round(c, 4),
         "c_verify": round(c_verify, 3),
         "c_verify_cost_curve": round(c_verify_curve, 3),
+        "step_ms": round(step_s * 1e3, 4),
+        "step_over_cost_curve": round(step_over_curve, 3),
+        "tokens_per_target_forward": round(tokens / sum(r.target_calls for r in runs), 3),
+        "prefill_share": round(prefill_s / total_s, 3),
         "t1_s": t1,
         "tokens": tokens,
         "tokens_per_s": round(tokens / total_s, 1),
@@ -224,6 +245,7 @@ INT_FLAGS = {  # flag: (default, minimum, help)
     "k_draft": (3, 1, "drafts per step of the draft model"),
     "k_ngram": (3, 1, "drafts per step of the n-gram draft"),
     "k_lookup": (8, 1, "most drafts per step of prompt lookup"),
+    "after_edit": (3, 1, "drafts per step of input-guided drafting right after an edit"),
     "ngram_pairs": (5000, 1, "training pairs the n-gram draft is fitted on"),
     "W": (5, 1, "Lookahead window"),
     "N": (3, 2, "Lookahead n-gram size"),
@@ -262,7 +284,7 @@ def run_all(args, argv) -> dict:
     tutor, draft = Tutor.load(), Tutor.load("draft")
     target = CachedTarget(tutor, capacity=4 * tutor.cfg.n_ctx)  # room for the positions scored, then dropped
     ps = prompts(tutor, args.held_out, args.pairs, args.seed)
-    t = cost_curve(tutor, 24, 50)
+    t = cost_curve(tutor, MAX_TOKENS + 1, 30)  # a step scores at most the pending token and MAX_TOKENS drafts
     out = {
         "command": "python bench/spec_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": date.today().isoformat(),
@@ -313,10 +335,14 @@ def _cpu_name() -> str:
 
 def table(out: dict) -> str:
     """The readable report."""
-    lines = [f"{out['cpu']}, BLAS threads {out['blas_threads']}, t(1) = {out['target_t1_ms']} ms"]
+    lines = [
+        f"{out['cpu']}, BLAS threads {out['blas_threads']}, t(1) = {out['target_t1_ms']} ms",
+        "c_ver: target forwards per step / t(1); step: the whole in-situ step over isolated forwards of the",
+        "same sizes; tok/fw: tokens written per target forward, the prompt's included; prefill: its share",
+    ]
     head = (
-        f"{'method':34} {'tau':>5} {'alpha':>5} {'c':>6} {'c_ver':>5} {'tok/s':>7} "
-        f"{'speedup':>7} {'decode':>6} {'pred':>5} identical"
+        f"{'method':34} {'tau':>5} {'alpha':>5} {'c':>6} {'c_ver':>5} {'step':>5} {'tok/fw':>6} "
+        f"{'prefill':>7} {'tok/s':>7} {'speedup':>7} {'decode':>6} {'pred':>5} identical"
     )
     for key, title in (("", "greedy"), ("sampling_", f"temperature {out['sampling_temperature']}")):
         lines += ["", title, head]
@@ -324,7 +350,8 @@ def table(out: dict) -> str:
             alpha = "-" if r["alpha"] is None else f"{r['alpha']:.3f}"
             lines.append(
                 f"{r['name']:34} {r['tau']:5.2f} {alpha:>5} {r['c']:6.3f} {r['c_verify']:5.2f} "
-                f"{r['tokens_per_s']:7.0f} "
+                f"{r['step_over_cost_curve']:5.2f} {r['tokens_per_target_forward']:6.2f} "
+                f"{r['prefill_share']:7.1%} {r['tokens_per_s']:7.0f} "
                 f"{r.get('speedup', 1.0):7.2f} {r.get('decode_speedup', 1.0):6.2f} "
                 f"{r.get('predicted_decode_speedup', 1.0):5.2f} {r['greedy_identical']}"
             )

@@ -25,6 +25,7 @@ __all__ = [
     "ROW_SUM_TOL",
     "check_sampling",
     "softmax",
+    "softmax32",
     "probabilities",
     "beta",
     "residual",
@@ -57,6 +58,19 @@ def softmax(logits) -> np.ndarray:
     if not np.isfinite(z).all():
         raise ValueError("logits must be finite, got NaN or an infinity")
     e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax32(logits: np.ndarray) -> np.ndarray:
+    """(..., V) float32 logits of a model's forward -> (..., V) float64 distributions: the exponentials in
+    float32, the normalisation in float64. For logits the model itself computed (finite by construction,
+    float32 already): NumPy's float64 ``exp`` is about 4× slower than its float32 one, and for a forward of
+    20 positions over 2,048 tokens :func:`softmax` would cost about as much as the forward itself.
+    """
+    z = np.asarray(logits)
+    if z.dtype != np.float32:
+        raise TypeError(f"logits must be a float32 array, got dtype {z.dtype}")
+    e = np.exp(z - z.max(axis=-1, keepdims=True)).astype(np.float64)  # (..., V)
     return e / e.sum(axis=-1, keepdims=True)
 
 

@@ -15,8 +15,10 @@ followed here by ``<eos>`` (a copy that reaches the source's end also ends the c
    tokens (n from ``max_ngram`` down to 1) found in the source, the match nearest the aligned position,
    or, failing that, steps over one source token (a substitution);
 2. the draft is the source from the aligned position on: all of it (up to ``k``) while the output's
-   newest token is a copy, only ``after_edit`` tokens right after an edit, where the alignment is a
-   guess.
+   newest token is a copy, only ``after_edit`` tokens right after an edit, where the alignment is less
+   sure. When the output's last tokens are nowhere in the source, what followed their last earlier
+   occurrence in the output itself is drafted instead (prompt lookup over the output: a correction
+   that repeats itself), if there is one.
 """
 
 from __future__ import annotations
@@ -26,36 +28,44 @@ import numpy as np
 from specdec import _arrays, _checks
 from specdec.core.rows import one_hot
 from specdec.drafters.base import Context, Draft, Drafter, as_context
+from specdec.drafters.lookup import prompt_lookup
 
 __all__ = ["align", "InputGuided"]
 
 
-def _resync(src: np.ndarray, out: np.ndarray, j: int, max_ngram: int) -> int:
-    """Where to copy from after an edit: the end of the output's last n tokens found in ``src`` (n from
-    ``max_ngram`` down to 1), the match nearest ``j + 1``; else ``j + 1`` (the edit replaced ``src[j]``)."""
+def _resync(src: np.ndarray, out: np.ndarray, j: int, max_ngram: int) -> tuple[int, bool]:
+    """Where to copy from after an edit, and whether it was found: the end of the output's last n tokens
+    found in ``src`` (n from ``max_ngram`` down to 1), the match nearest ``j + 1``; else ``j + 1`` (a
+    guess: the edit replaced ``src[j]``)."""
     for n in range(min(max_ngram, out.shape[0]), 0, -1):
         if n > src.shape[0]:
             continue
         windows = np.lib.stride_tricks.sliding_window_view(src, n)  # (len(src) - n + 1, n)
         ends = np.flatnonzero((windows == out[-n:]).all(axis=1)) + n  # copy from just after each match
         if ends.size:
-            return int(ends[np.argmin(np.abs(ends - (j + 1)))])  # the nearest; ties go to the earlier one
-    return j + 1
+            return int(ends[np.argmin(np.abs(ends - (j + 1)))]), True  # the nearest; ties: the earlier
+    return j + 1, False
 
 
-def align(src: np.ndarray, out: np.ndarray, max_ngram: int) -> tuple[int, bool]:
-    """(S,) source, (m,) output -> (j, copied): the source index the output's next token is expected to
-    copy, and whether the output's newest token was a copy (``True`` for an empty output).
+def align(src: np.ndarray, out: np.ndarray, max_ngram: int, start: tuple = (0, 0, "copy")) -> tuple[int, str]:
+    """(S,) source, (m,) output -> (j, how): the source index the output's next token is expected to copy,
+    and how the output's newest token was aligned: ``"copy"`` (it equals the aligned source token; also
+    for an empty output), ``"match"`` (an edit, re-synchronised on a match) or ``"guess"`` (an edit, no
+    match found).
 
     The walk: j starts at 0; an output token equal to ``src[j]`` advances j by one, any other token sets
     j by :func:`_resync` on the output up to it. A pure function of its arguments: the drafter keeps no
-    state between steps.
+    state between steps. ``start`` = (i, j, how) resumes a walk that reached ``(j, how)`` after
+    ``out[:i]``, from ``align(src, out[:i], max_ngram)``.
     """
-    j, copied = 0, True
-    for i in range(out.shape[0]):
-        copied = bool(j < src.shape[0] and src[j] == out[i])
-        j = j + 1 if copied else _resync(src, out[: i + 1], j, max_ngram)
-    return j, copied
+    i0, j, how = start
+    for i in range(i0, out.shape[0]):
+        if j < src.shape[0] and src[j] == out[i]:
+            j, how = j + 1, "copy"
+        else:
+            j, found = _resync(src, out[: i + 1], j, max_ngram)
+            how = "match" if found else "guess"
+    return j, how
 
 
 class InputGuided(Drafter):
@@ -76,6 +86,24 @@ class InputGuided(Drafter):
             raise ValueError(f"eos and separator must differ, got {self.eos} for both")
         self.max_ngram = _checks.integer("max_ngram", max_ngram, 1, None)
         self.after_edit = _checks.integer("after_edit", after_edit, 1, None)
+        self._walk = (
+            b"",
+            np.zeros(0, np.int64),
+            (0, 0, "copy"),
+        )  # a cache: the last walk's source, output, end
+
+    def reset(self) -> None:
+        """Forget the cached walk (the draft never depends on it: it only saves repeating the walk)."""
+        self._walk = (b"", np.zeros(0, np.int64), (0, 0, "copy"))
+
+    def _align(self, src: np.ndarray, out: np.ndarray) -> tuple[int, str]:
+        """:func:`align`, resumed from the last walk when this output extends that one (same source)."""
+        key, seen, end = self._walk
+        m = seen.shape[0]
+        resume = key == src.tobytes() and m <= out.shape[0] and np.array_equal(out[:m], seen)
+        j, how = align(src, out, self.max_ngram, end if resume else (0, 0, "copy"))
+        self._walk = (src.tobytes(), out.copy(), (out.shape[0], j, how))
+        return j, how
 
     def split(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(L,) context -> (source followed by ``eos``, output): the tokens before the first separator, and
@@ -94,8 +122,14 @@ class InputGuided(Drafter):
         k = _checks.integer("k", k, 1, None)
         _arrays.check_rng(rng)  # unused: the draft is deterministic
         src, out = self.split(tokens)  # (S + 1,), (m,)
-        j, copied = align(src, out, self.max_ngram)
-        x = src[j : j + (k if copied else min(k, self.after_edit))]  # (n,), n <= k
+        j, how = self._align(src, out)
+        if how == "copy":
+            x = src[j : j + k]  # (n,), n <= k: the rest of the source
+        else:
+            x = src[j : j + min(k, self.after_edit)]
+            if how == "guess":  # the output's tail is not in the source: does the output repeat itself?
+                x = prompt_lookup(out, min(k, self.after_edit), self.max_ngram) if out.size else x
+                x = x if x.size else src[j : j + min(k, self.after_edit)]
         return Draft(tokens=x, p_D=one_hot(x, self.vocab_size), cost=0, rule="one-hot")
 
     def __repr__(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import softmax
+from specdec.core.rows import softmax, softmax32
 from specdec.core.tree import layout
 from specdec.targets.base import Target
 
@@ -43,7 +43,8 @@ class CachedTarget(Target):
     def _forward(self, tokens: np.ndarray, positions: np.ndarray, mask) -> tuple[np.ndarray, np.ndarray]:
         self._base, self._n = self.cache.length, tokens.shape[0]
         logits, hidden = self.model.forward(tokens, positions, self.cache, mask)  # (T, V), (T, d)
-        return softmax(logits), hidden
+        rows = softmax32(logits) if logits.dtype == np.float32 else softmax(logits)  # (T, V)
+        return rows, hidden
 
     def start(self, prompt) -> tuple[np.ndarray, np.ndarray]:
         """Empty the cache and run the prompt's forward: (L, V) rows, (L, d) hidden states."""
