@@ -111,7 +111,18 @@ def written_hashes(text: str) -> list[str]:
 
 
 def paragraphs(text: str) -> list[str]:
-    return [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    """Blank-line separated blocks; each row of a Markdown table is a block of its own, so a date in a
+    row is checked against that row's sources only."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        if not block.strip():
+            continue
+        lines = block.splitlines()
+        if all(line.lstrip().startswith("|") for line in lines):
+            blocks += lines
+        else:
+            blocks.append(block)
+    return blocks
 
 
 def problems_on_page(name: str, text: str, bib: BibliographyData) -> list[str]:
@@ -434,3 +445,84 @@ def test_use_it_today_says_its_snippets_are_not_executed():
     assert len(code) >= 6, fences
     assert all(body.startswith("# Not executed here") for _, body in code), [b[:40] for _, b in code]
     assert "Not executed here" in text.split("\n## ")[0], "the opening says so before the first section"
+
+
+# --- the summary's sources table -------------------------------------------------------------------
+
+SUMMARY = SURVEY / "summary.md"
+SOURCES_ROW = re.compile(r"^\| (?!source \||---)(?P<cells>.+) \|$", re.MULTILINE)
+
+
+def sources_rows(text: str) -> dict[str, list[str]]:
+    """shorthand -> the other cells of its row, from the table under the summary's "## Sources"."""
+    section = text.split("\n## Sources\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for m in SOURCES_ROW.finditer(section):
+        cells = [c.strip() for c in m["cells"].split(" | ")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def first_surname(entry) -> str | None:
+    people = entry.persons.get("author", [])
+    return " ".join(people[0].last_names) if people else None
+
+
+def sources_problems(text: str, bib: BibliographyData) -> list[str]:
+    """Everything wrong with the sources table: a footnote's source without a row, a row naming no
+    entry, or a row whose first author, year, arXiv id, commit or commit date differs from the .bib."""
+    if "\n## Sources\n" not in text:
+        return ["no '## Sources' section"]
+    rows = sources_rows(text)
+    by_shorthand = {e.fields["shorthand"]: e for e in bib.entries.values()}
+    problems = []
+    by_length = sorted(by_shorthand, key=len, reverse=True)
+    for body in FOOTNOTE_DEF.findall(text):
+        cited = next((s for s in by_length if re.match(re.escape(s) + r"(?=$|[\s,.;:)])", body)), None)
+        if cited is not None and cited not in rows:
+            problems.append(f"{cited!r} is cited in a footnote but has no row in the sources table")
+    for shorthand, cells in rows.items():
+        entry = by_shorthand.get(shorthand)
+        if entry is None or len(cells) != 3:
+            problems.append(f"row {shorthand!r}: no references.bib entry has that shorthand, or not 4 cells")
+            continue
+        authors, year, where = cells
+        fields = entry.fields
+        surname = first_surname(entry)
+        if surname is None and authors not in {"–", "not read"}:
+            problems.append(f"row {shorthand!r}: the entry has no author, the row says {authors!r}")
+        if surname is not None and not authors.startswith(surname):
+            problems.append(f"row {shorthand!r}: the first author is {surname!r}, the row says {authors!r}")
+        if fields.get("year", "–") != year:
+            problems.append(f"row {shorthand!r}: year {year!r}, references.bib {fields.get('year', '–')!r}")
+        eprints = {fields["eprint"], fields["eprint"].split("v")[0]} if "eprint" in fields else set()
+        if eprints and where.split(" ")[0] not in eprints:
+            problems.append(f"row {shorthand!r}: arXiv {where!r}, references.bib {fields['eprint']!r}")
+        if "commit" in fields:
+            date = fields.get("commitdate", "date not recorded")
+            if f"`{fields['commit']}` ({date})" not in where:
+                problems.append(f"row {shorthand!r}: expected commit {fields['commit']} ({date})")
+            repo = fields.get("repository") or fields.get("url", "").removeprefix("https://github.com/")
+            if repo not in where:
+                problems.append(f"row {shorthand!r}: the repository is not named")
+    return problems
+
+
+def test_summary_sources_table_matches_the_bib():
+    problems = sources_problems(SUMMARY.read_text(encoding="utf-8"), load_bib())
+    assert not problems, "\n".join(problems)
+    assert len(sources_rows(SUMMARY.read_text(encoding="utf-8"))) >= 20
+
+
+def test_sources_table_check_catches_mistakes():
+    text = SUMMARY.read_text(encoding="utf-8")
+    bib = load_bib()
+    # A wrong year, a wrong first author, a missing row, a wrong commit date, a missing section.
+    assert sources_problems(text.replace("| Medusa | Cai,", "| Medusa | Li,", 1), bib)
+    assert sources_problems(
+        text.replace("| Sun, Ge, Wei, Wang | 2021 |", "| Sun, Ge, Wei, Wang | 2020 |"), bib
+    )
+    assert sources_problems(re.sub(r"^\| RSD \|.*\n", "", text, flags=re.M), bib)
+    assert sources_problems(text.replace("(2024-04-18)", "(2024-04-19)", 1), bib)
+    assert sources_problems(text.replace("\n## Sources\n", "\n## Reading\n"), bib)
+    assert sources_problems(text.replace("| IAD | Ge,", "| IAD2 | Ge,"), bib)
