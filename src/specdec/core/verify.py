@@ -7,11 +7,13 @@
 - :func:`greedy_verify_tree` -- temperature 0: the longest path whose every token is the target's argmax,
   then the argmax after it. On a chain it is the greedy prefix match. The output is autoregressive greedy
   output, token for token.
-- :func:`verify_tree` -- multi-candidate recursive rejection sampling (SpecInfer, Miao et al. 2023; EAGLE
-  uses it on its draft trees): at an accepted node, with p ← its p_T row, the children x_1, x_2, … are tried
-  one after another; child x_i with draft row q_i is accepted with probability min(1, p(x_i)/q_i(x_i)); on
-  rejection p ← norm(max(0, p − q_i)) for the next sibling; when all are rejected the step ends with one
-  token drawn from the final p. :func:`tree_step_law` is the exact law of one such step for a fixed draft.
+- :func:`verify_tree` -- multi-candidate verification: SpecInfer's rule for i.i.d. candidates (Miao et al.
+  2023), and for candidates drawn without replacement the rule RSD names recursive rejection sampling
+  (Jeon et al. 2024), which EAGLE's code uses on its draft trees: at an accepted node, with p ← its p_T
+  row, the children x_1, x_2, … are tried one after another; child x_i with draft row q_i is accepted
+  with probability min(1, p(x_i)/q_i(x_i)); on rejection p ← norm(max(0, p − q_i)) for the next sibling;
+  when all are rejected the step ends with one token drawn from the final p. :func:`tree_step_law` is
+  the exact law of one such step for a fixed draft.
 
 When a tree is lossless. The output follows p_T exactly when every child's token x_i has the law q_i
 reported with it, given everything drafted before it (the path to its node, the earlier siblings and their
@@ -237,7 +239,7 @@ def _reject(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def verify_tree(tokens, parents, p_target, p_draft, rng, *, rule: str = "iid"):
-    """One step of multi-candidate recursive rejection sampling over a draft tree (SpecInfer, EAGLE).
+    """One step of multi-candidate verification over a draft tree (SpecInfer's rule; RSD's, as EAGLE uses).
 
     ``tokens``, ``parents`` (n,): the tree. ``p_target`` (n + 1, V): row 0 after the context, row i + 1
     after node i's path. ``p_draft`` (n, V): row i is the row q_i node i's token was drawn from.
