@@ -483,3 +483,32 @@ def test_check_tree_refuses_a_vocabulary_size_that_is_not_a_count(vocab_size, er
     with pytest.raises(error, match=match):
         check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=vocab_size)
     assert check_tree(np.array([1, 2]), np.array([-1, 0]), vocab_size=3)[1].tolist() == [-1, 0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 17])
+def test_the_chain_shortcuts_equal_the_general_tree_walks(n):
+    """layout() and greedy_verify_tree() take a vectorised path for a chain; it gives what the general
+    walks over the tree give, for every number of accepted drafts."""
+    from specdec.core.tree import _ancestor_mask, _depths, layout
+    from specdec.core.verify import greedy_verify_tree
+
+    chain = np.arange(-1, n - 1)
+    d, mask = layout(chain)
+    np.testing.assert_array_equal(d, _depths(chain))
+    np.testing.assert_array_equal(mask, _ancestor_mask(chain))
+    rng = np.random.default_rng(n)
+    rows = rng.dirichlet(np.ones(6), n + 1)  # (n + 1, V)
+    best = rows.argmax(axis=1)
+    for a in range(n + 1):  # drafts 0 … a − 1 are the argmax, draft a (if any) is not
+        tokens = best[:n].copy()
+        if a < n:
+            tokens[a] = (best[a] + 1) % 6
+        emitted, accepted = greedy_verify_tree(tokens, chain, rows)
+        # the same chain given as a tree with an extra, never-matching branch takes the general walk
+        tree_tokens = np.append(tokens, (best[0] + 1) % 6)
+        tree_emitted, tree_accepted = greedy_verify_tree(
+            tree_tokens, np.append(chain, -1), np.vstack([rows, rows[:1]])
+        )
+        np.testing.assert_array_equal(emitted, tree_emitted)
+        np.testing.assert_array_equal(accepted, tree_accepted)
+        assert accepted.tolist() == list(range(a)) and emitted[-1] == best[a]

@@ -154,6 +154,9 @@ def layout(parents) -> tuple[np.ndarray, np.ndarray]:
     """(n,) parents -> ``(depths(parents), ancestor_mask(parents))``, checked once: what one forward over a
     tree needs besides its tokens (position ids are the committed length + depth)."""
     parents = _parents(parents)
+    n = parents.shape[0]
+    if np.array_equal(parents, np.arange(-1, n - 1)):  # a chain: depths 0 … n − 1, a causal mask
+        return np.arange(n, dtype=np.int64), np.tri(n, dtype=bool)
     return _depths(parents), _ancestor_mask(parents)
 
 

@@ -173,6 +173,10 @@ def greedy_verify_tree(tokens, parents, p_target) -> tuple[np.ndarray, np.ndarra
     p_T = _target_rows(p_target, tokens.shape[0])
     _arrays.check_token_range("tokens", tokens, p_T.shape[1])
     best = p_T.argmax(axis=-1)  # (n + 1,)
+    n = tokens.shape[0]
+    if np.array_equal(parents, np.arange(-1, n - 1)):  # a chain: the greedy prefix match, vectorised
+        a = int(np.argmin(np.append(tokens == best[:n], False)))  # the first draft that is not the argmax
+        return np.append(tokens[:a], best[a]).astype(np.int64), np.arange(a, dtype=np.int64)
     kids = children(parents)
     node, accepted = -1, []
     while True:

@@ -37,13 +37,14 @@ def _resync(src: np.ndarray, out: np.ndarray, j: int, max_ngram: int) -> tuple[i
     """Where to copy from after an edit, and whether it was found: the end of the output's last n tokens
     found in ``src`` (n from ``max_ngram`` down to 1), the match nearest ``j + 1``; else ``j + 1`` (a
     guess: the edit replaced ``src[j]``)."""
+    ends = np.flatnonzero(src == out[-1]) + 1  # (e,) copy from just after each match of the last token
     for n in range(min(max_ngram, out.shape[0]), 0, -1):
-        if n > src.shape[0]:
-            continue
-        windows = np.lib.stride_tricks.sliding_window_view(src, n)  # (len(src) - n + 1, n)
-        ends = np.flatnonzero((windows == out[-n:]).all(axis=1)) + n  # copy from just after each match
-        if ends.size:
-            return int(ends[np.argmin(np.abs(ends - (j + 1)))]), True  # the nearest; ties: the earlier
+        # the ends whose n tokens before them equal the output's last n
+        ok = ends[ends >= n]
+        for back in range(2, n + 1):
+            ok = ok[src[ok - back] == out[-back]]
+        if ok.size:
+            return int(ok[np.argmin(np.abs(ok - (j + 1)))]), True  # the nearest; ties: the earlier
     return j + 1, False
 
 
