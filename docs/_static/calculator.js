@@ -106,7 +106,7 @@ function svg(name, attrs, text) {
 function drawPlot(box, plot) {
   const width = Math.max(300, Math.min(box.clientWidth || 640, 720));
   const height = 260;
-  const m = { left: 46, right: 12, top: 14, bottom: 42 };
+  const m = { left: 52, right: 12, top: 14, bottom: 42 };
   const ks = plot.k;
   const ymax = Math.max(...plot.theorem, ...plot.roofline, 1) * 1.08;
   const x = (k) => m.left + ((k - 1) / Math.max(ks[ks.length - 1] - 1, 1)) * (width - m.left - m.right);
@@ -129,6 +129,10 @@ function drawPlot(box, plot) {
   }
   axes.append(svg("text", { x: (m.left + width - m.right) / 2, y: height - 6, "text-anchor": "middle" },
     "k (drafted tokens per step)"));
+  axes.append(svg("text", {
+    x: 12, y: (m.top + height - m.bottom) / 2, "text-anchor": "middle",
+    transform: `rotate(-90 12 ${(m.top + height - m.bottom) / 2})`,
+  }, "speedup"));
   root.append(axes);
   const line = (values, cls) => svg("polyline", {
     class: cls, fill: "none", points: ks.map((k, i) => `${x(k)},${y(values[i])}`).join(" "),
@@ -154,16 +158,23 @@ function calculate(python) {
 async function start() {
   const button = $("calc-start");
   const status = $("calc-status");
-  const say = (text) => { status.textContent = text; };
   const t0 = performance.now();
+  let stage = "";
+  const show = () => {
+    status.textContent = `${stage} ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+  };
+  const say = (text) => { stage = text; show(); };
+  const ticker = setInterval(show, 500);  // progress, while about 13 MB load
   button.disabled = true;
   let python;
   try {
     python = await startPython(say);
   } catch (err) {
-    say(`The calculator could not start: ${err.message || err}`);
+    status.textContent = `The calculator could not start: ${err.message || err}`;
     button.disabled = false;
     return;
+  } finally {
+    clearInterval(ticker);
   }
   window.specdecCalculator = { answers: 0, startSeconds: null };
   fillMenus(JSON.parse(python.choices()));
@@ -172,7 +183,8 @@ async function start() {
   calculate(python);
   const seconds = (performance.now() - t0) / 1000;
   window.specdecCalculator.startSeconds = seconds;
-  say(`Ready: Python started and answered in ${seconds.toFixed(1)} s. Change a value and press Calculate.`);
+  status.textContent = `Ready: Python started and answered in ${seconds.toFixed(1)} s. `
+    + "Change a value and press Calculate.";
   button.hidden = true;
   $("calc-hardware").addEventListener("change", showChoices);
   $("calc-model").addEventListener("change", showChoices);
