@@ -15,11 +15,15 @@ MERMAID_DIR := docs/_static/mermaid
 MERMAID_DIST:= node_modules/mermaid/dist
 MATHJAX_DIR := docs/_static/mathjax
 MATHJAX_ES5 := node_modules/mathjax/es5
+PYODIDE_DIR := docs/_static/pyodide
+PYODIDE_NPM := node_modules/pyodide
+# What the calculator page loads (the interpreter, its standard library, the package index it reads)
+PYODIDE_FILES := pyodide.mjs pyodide.asm.mjs pyodide.asm.wasm python_stdlib.zip pyodide-lock.json
 
 .PHONY: help html doctest test lint serve clean setup assets prerequisites train
 
 help:
-	@echo "make html     set up .venv and the mermaid and MathJax bundles, build the site into $(BUILDDIR)/html (strict)"
+	@echo "make html     set up .venv and the mermaid, MathJax and Pyodide bundles, build the site into $(BUILDDIR)/html (strict)"
 	@echo "make serve    serve $(BUILDDIR)/html on http://127.0.0.1:$(PORT) (another port: make serve PORT=8001)"
 	@echo "make doctest  run every example on every page (Sphinx doctest builder)"
 	@echo "make test     the whole suite: ruff, unit tests, page examples, strict build, browser check"
@@ -33,7 +37,7 @@ prerequisites:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
 	  { echo "make: needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=python3.12, say)"; exit 1; }
 	@command -v npm >/dev/null 2>&1 || \
-	  { echo "make: needs npm >= 7 for the mermaid and MathJax bundles (apt-get install npm, or nodejs.org)"; exit 1; }
+	  { echo "make: needs npm >= 7 for the mermaid, MathJax and Pyodide bundles (apt-get install npm, or nodejs.org)"; exit 1; }
 
 $(VENV)/.installed: pyproject.toml | prerequisites
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,8 +66,15 @@ $(MATHJAX_DIR)/tex-chtml.js: node_modules/.installed
 	cp -R $(MATHJAX_ES5)/output/chtml $(MATHJAX_ES5)/output/chtml.js $(MATHJAX_DIR)/output/
 	cp node_modules/mathjax/LICENSE $(MATHJAX_DIR)/
 
+# Pyodide (CPython compiled to WebAssembly) for the calculator page, which runs specdec's pure-Python
+# roofline and speedup code in the reader's browser: only the files it loads, and its package.json (licence).
+$(PYODIDE_DIR)/pyodide.mjs: node_modules/.installed
+	rm -rf $(PYODIDE_DIR)
+	mkdir -p $(PYODIDE_DIR)
+	cd $(PYODIDE_NPM) && cp $(PYODIDE_FILES) package.json $(CURDIR)/$(PYODIDE_DIR)/
+
 setup: $(VENV)/.installed
-assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js
+assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js $(PYODIDE_DIR)/pyodide.mjs
 
 # --- the three reader commands --------------------------------------------------------------------
 html: prerequisites setup assets
@@ -97,4 +108,4 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(BUILDDIR)/html
 
 clean:
-	rm -rf $(BUILDDIR) $(MERMAID_DIR) $(MATHJAX_DIR)
+	rm -rf $(BUILDDIR) $(MERMAID_DIR) $(MATHJAX_DIR) $(PYODIDE_DIR)

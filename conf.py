@@ -212,15 +212,14 @@ class PyconDirective(DoctestDirective):
 
 
 def missing_bundles(static_paths, confdir, bundles) -> list[str]:
-    """A message for each of ``bundles`` (name -> file) that no folder of ``static_paths`` (relative to
-    ``confdir``) holds: the bundles `make assets` copies."""
+    """A message for each of ``bundles`` (name -> (file, what the site would lack)) that no folder of
+    ``static_paths`` (relative to ``confdir``) holds: the bundles `make assets` copies."""
     missing = []
-    for name, rel in bundles.items():
+    for name, (rel, lacks) in bundles.items():
         if not any((Path(confdir) / folder / rel).is_file() for folder in static_paths):
-            shows = "diagrams" if name == "mermaid" else "formulas"
             missing.append(
                 f"the {name} bundle is missing: no html_static_path folder holds {rel} (expected "
-                f"{Path(static_paths[0]) / rel}), so the site would show no {shows}; run `make assets` "
+                f"{Path(static_paths[0]) / rel}), so the site would show no {lacks}; run `make assets` "
                 "(or `make html`), which copies it from node_modules"
             )
     return missing
@@ -230,9 +229,70 @@ def _check_bundles(app):
     """A build for the web without the copied bundles warns, so the strict build (-W) fails."""
     if app.builder.format != "html":
         return
-    bundles = {"mermaid": app.config.mermaid_use_local, "MathJax": app.config.mathjax_path}
+    bundles = {
+        "mermaid": (app.config.mermaid_use_local, "diagrams"),
+        "MathJax": (app.config.mathjax_path, "formulas"),
+        "Pyodide": (PYODIDE_MODULE, "calculator"),
+    }
     for message in missing_bundles(app.config.html_static_path, app.confdir, bundles):
         logging.getLogger("specdec.conf").warning(message)
+
+
+# --- The calculator page: specdec's own roofline and speedup code, run by Pyodide in the browser ----
+# Pyodide 314.0.8 (pinned in package.json) is copied into docs/_static/pyodide/ by `make assets`; the
+# page loads it from there, only when the reader starts the calculator. The Python it runs is zipped
+# from src/ by every HTML build (never a copied file that could drift from the CLI).
+PYODIDE_MODULE = "pyodide/pyodide.mjs"
+CALCULATOR_PAGE = "calculator"
+CALCULATOR_ZIP = "specdec-calculator.zip"
+# What `specdec roofline` and `specdec speedup` import (pure Python, no NumPy: tests/test_calculator.py
+# runs the archive with NumPy blocked), its presets, and the page's glue, docs/_static/calculator.py.
+CALCULATOR_SOURCES = {
+    **{
+        f"specdec/{rel}": f"src/specdec/{rel}"
+        for rel in (
+            "__init__.py",
+            "_checks.py",
+            "cli.py",
+            "tutor/__init__.py",
+            "tutor/cli.py",
+            "data/presets.toml",
+            *(
+                f"perf/{name}.py"
+                for name in ("__init__", "units", "hardware", "shapes", "hf_config", "presets")
+                + ("kernels", "crossovers", "report", "requests", "speedup")
+            ),
+        )
+    },
+    "specdec_calculator.py": "docs/_static/calculator.py",
+}
+
+
+def write_archive(path: Path, root: Path = ROOT) -> Path:
+    """Zip :data:`CALCULATOR_SOURCES` (archive name -> file under ``root``) into ``path``; the same sources
+    give the same bytes (fixed timestamps and order)."""
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, rel in CALCULATOR_SOURCES.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, (root / rel).read_bytes())
+    return path
+
+
+def _calculator_archive(app, exception):
+    """After an HTML build: ``_static/specdec-calculator.zip``, the modules the calculator imports."""
+    if exception is None and app.builder.format == "html":
+        write_archive(Path(app.outdir) / "_static" / CALCULATOR_ZIP, ROOT)
+
+
+def _calculator_script(app, pagename, templatename, context, doctree):
+    """The calculator's script is loaded by its page alone (a module: it imports Pyodide on demand)."""
+    if pagename == CALCULATOR_PAGE:
+        app.add_js_file("calculator.js", type="module")
 
 
 def _drop_repeated_static_paths(app):
@@ -270,6 +330,8 @@ def setup(app):
     app.add_directive("pycon", PyconDirective)
     app.connect("doctree-read", _title_answer)
     app.connect("builder-inited", _check_bundles)
+    app.connect("html-page-context", _calculator_script)
+    app.connect("build-finished", _calculator_archive)
     # after sphinx-copybutton's and furo's own builder-inited handlers (priority 500)
     app.connect("builder-inited", _drop_repeated_static_paths, priority=900)
     app.connect("builder-inited", _drop_theme_option, priority=900)
