@@ -245,7 +245,7 @@ INT_FLAGS = {  # flag: (default, minimum, help)
     "k_draft": (3, 1, "drafts per step of the draft model"),
     "k_ngram": (3, 1, "drafts per step of the n-gram draft"),
     "k_lookup": (8, 1, "most drafts per step of prompt lookup"),
-    "after_edit": (3, 1, "drafts per step of input-guided drafting right after an edit"),
+    "after_edit": (7, 1, "drafts per step of input-guided drafting right after an edit"),
     "ngram_pairs": (5000, 1, "training pairs the n-gram draft is fitted on"),
     "W": (5, 1, "Lookahead window"),
     "N": (3, 2, "Lookahead n-gram size"),

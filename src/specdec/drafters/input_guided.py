@@ -79,7 +79,7 @@ class InputGuided(Drafter):
     no model: cost 0 draft calls; rule ``"one-hot"``.
     """
 
-    def __init__(self, vocab_size: int, *, separator: int, eos: int, max_ngram: int = 3, after_edit: int = 3):
+    def __init__(self, vocab_size: int, *, separator: int, eos: int, max_ngram: int = 3, after_edit: int = 7):
         self.vocab_size = _checks.integer("vocab_size", vocab_size, 1, None)
         self.separator = _checks.integer("separator", separator, 0, self.vocab_size - 1)
         self.eos = _checks.integer("eos", eos, 0, self.vocab_size - 1)
