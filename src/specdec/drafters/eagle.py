@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import probabilities
 from specdec.drafters.base import Context, Draft, Drafter
 from specdec.drafters.model import _expand
 from specdec.tutor.heads import eagle_input, eagle_layer, load_heads
@@ -150,9 +149,14 @@ class EagleDrafter(Drafter):
         return out[-1]
 
     def _rows(self, f: np.ndarray) -> np.ndarray:
-        """(n, d) predicted features -> (n, V) draft rows: the softmax at the drafter's temperature (at
-        temperature 0, at 1: the tokens are then picked by rank, and the values rank the nodes)."""
-        return probabilities((f @ self.head).astype(np.float64), self.temperature or 1.0)
+        """(n, d) predicted features -> (n, V) float64 draft rows: the softmax at the drafter's temperature
+        (at temperature 0, at 1: the tokens are then picked by rank, and the values rank the nodes).
+        Computed in float32, then renormalised in float64."""
+        z = f @ self.head  # (n, V) float32
+        if self.temperature not in (0.0, 1.0):
+            z = z * (1.0 / self.temperature)
+        e = np.exp(z - z.max(axis=1, keepdims=True)).astype(np.float64)
+        return e / e.sum(axis=1, keepdims=True)
 
     def propose(self, context: Context, k: int, rng) -> Draft:
         if not isinstance(context, Context) or context.features is None:
@@ -224,27 +228,56 @@ class EagleDrafter(Drafter):
         tree["depth"].append(1 if parent < 0 else tree["depth"][parent] + 1)
         return len(tree["tokens"]) - 1
 
+    def _level_rows(self, frontier: list[int], tree: dict) -> np.ndarray:
+        """(len(frontier), V) draft rows of the frontier nodes, in one product."""
+        return self._rows(np.stack([tree["feature"][node] for node in frontier]))
+
+    @staticmethod
+    def _top(q: np.ndarray, b: int) -> np.ndarray:
+        """(F, V) rows -> (F, b') each row's b' = min(b, V) most probable tokens, best first (ties: lower
+        id first)."""
+        b = min(b, q.shape[1])
+        part = (
+            np.argpartition(-q, b - 1, axis=1)[:, :b]
+            if b < q.shape[1]
+            else np.tile(np.arange(b), (len(q), 1))
+        )
+        part.sort(axis=1)  # ids increasing, so the stable sort below breaks ties by id
+        order = np.argsort(-np.take_along_axis(q, part, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(part, order, axis=1)
+
     def _static(self, root, pos, k, rng, room):
         """EAGLE-1: ``branching[d]`` children per node at depth d, min(len(branching), k) levels."""
         tree, rows, forwards = self._new_tree(root, pos), [], 0
         frontier, levels = [-1], self.branching[:k]
-        rule = "one-hot" if self.temperature == 0.0 else "without-replacement"
+        sampled = self.temperature > 0.0
         for level, b in enumerate(levels):
             if level > 0:
                 self._extend(frontier, tree)
                 forwards += 1
+            q = self._level_rows(frontier, tree)  # (F, V)
+            top = None if sampled else self._top(q, b)
             grown = []
-            for node in frontier:
-                x, q = _expand(self._rows(tree["feature"][node][None, :])[0], b, rule, rng)
-                for t, q_row in zip(x.tolist(), q, strict=True):
+            for j, node in enumerate(frontier):
+                if sampled:  # drawn without replacement, each with the row it was drawn from
+                    x, q_rows = _expand(q[j], b, "without-replacement", rng)
+                else:  # the top b, one-hot rows (built below)
+                    x, q_rows = top[j][q[j, top[j]] > 0], None
+                for i, t in enumerate(x.tolist()):
                     if room is not None and len(tree["tokens"]) >= room:
                         break
                     grown.append(self._add(tree, node, t))
-                    rows.append(q_row)
+                    rows.append(q_rows[i] if sampled else None)
             frontier = grown
             if not frontier:
                 break
-        return self._finish(tree, rows, forwards)
+        tok = np.array(tree["tokens"], dtype=np.int64)
+        if sampled:
+            p_D = np.array(rows).reshape(len(tok), self.V)
+        else:
+            p_D = np.zeros((len(tok), self.V))
+            p_D[np.arange(len(tok)), tok] = 1.0
+        return tok, np.array(tree["parents"], dtype=np.int64), p_D, forwards
 
     def _dynamic(self, root, pos, k, rng, room):
         """EAGLE-2: expand the ``top_k`` nodes of highest value per level, rerank, keep the best ``nodes``."""
@@ -255,15 +288,15 @@ class EagleDrafter(Drafter):
             if level > 0:
                 self._extend(frontier, tree)
                 forwards += 1
+            q = self._level_rows(frontier, tree)  # (F, V)
+            top = self._top(q, self.top_k)  # (F, top_k)
             grown = []
-            for node in frontier:
-                q = self._rows(tree["feature"][node][None, :])[0]
-                top = np.argsort(-q, kind="stable")[: self.top_k]
+            for j, node in enumerate(frontier):
                 v0 = 1.0 if node < 0 else value[node]
-                for t in top.tolist():
-                    if q[t] > 0:
+                for t in top[j].tolist():
+                    if q[j, t] > 0:
                         grown.append(self._add(tree, node, t))
-                        value.append(v0 * float(q[t]))
+                        value.append(v0 * float(q[j, t]))
             frontier = sorted(grown, key=lambda c: -value[c])[: self.top_k]
             if not frontier:
                 break
@@ -278,11 +311,6 @@ class EagleDrafter(Drafter):
         rows[np.arange(len(keep)), tok] = 1.0
         self.last_values = [value[c] for c in keep]
         return tok, parents, rows, forwards
-
-    def _finish(self, tree, rows, forwards):
-        tok = np.array(tree["tokens"], dtype=np.int64)
-        parents = np.array(tree["parents"], dtype=np.int64)
-        return tok, parents, np.array(rows).reshape(len(tok), self.V), forwards
 
     def __repr__(self) -> str:
         shape = (
