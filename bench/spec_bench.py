@@ -50,9 +50,11 @@ import numpy as np  # noqa: E402
 from specdec._checks import one_line  # noqa: E402
 from specdec.decode import decode  # noqa: E402
 from specdec.drafters.cached import CachedModelDrafter  # noqa: E402
+from specdec.drafters.eagle import EagleDrafter  # noqa: E402
 from specdec.drafters.input_guided import InputGuided  # noqa: E402
 from specdec.drafters.lookahead import Lookahead  # noqa: E402
 from specdec.drafters.lookup import PromptLookup  # noqa: E402
+from specdec.drafters.medusa import MedusaDrafter  # noqa: E402
 from specdec.drafters.ngram import ngram_drafter  # noqa: E402
 from specdec.speedup import speedup_from_tau  # noqa: E402
 from specdec.targets.cached import CachedTarget  # noqa: E402
@@ -149,6 +151,17 @@ def methods(tutor: Tutor, draft: Tutor, temperature: float, args) -> dict:
             ),
             MAX_TOKENS,  # the whole rest of the source, when the output is in step with it
             True,
+        ),
+        "Medusa-1 (K=4, 8 nodes)": (MedusaDrafter.load(tutor, 8), 4, False),
+        "EAGLE (tree 3-2-1)": (
+            EagleDrafter.load(tutor, branching=(3, 2, 1), temperature=temperature),
+            3,
+            False,
+        ),
+        "EAGLE-2 (dynamic, 8 nodes)": (
+            EagleDrafter.load(tutor, tree="dynamic", top_k=8, depth=6, nodes=8, temperature=temperature),
+            6,
+            False,
         ),
     }
     if temperature == 0.0:

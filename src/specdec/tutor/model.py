@@ -39,6 +39,7 @@ __all__ = [
     "init_params",
     "forward",
     "logits_full",
+    "head_full",
     "for_inference",
     "param_count",
     "save",
@@ -212,6 +213,12 @@ def logits_full(p: dict, tokens, cfg: Config, xp, positions=None, segments=None)
     to earlier tokens of its own segment; ``positions`` (L,) restart at 0 in each (default: one
     sequence, positions 0..L-1).
     """
+    return head_full(p, tokens, cfg, xp, positions, segments)[0]
+
+
+def head_full(p: dict, tokens, cfg: Config, xp, positions=None, segments=None):
+    """:func:`logits_full` and the final hidden states: (L, V) logits, (L, d) features after the final
+    layer norm (what the inference :func:`forward` returns as ``hidden``)."""
     L = tokens.shape[0]
     pos = xp.arange(L)
     allowed = pos[:, None] >= pos[None, :]  # (L, L) causal
@@ -222,7 +229,7 @@ def logits_full(p: dict, tokens, cfg: Config, xp, positions=None, segments=None)
         q, k, v = qkv_heads(layer_norm(x, p[f"h{i}.ln1.g"], p[f"h{i}.ln1.b"], xp), p, i, cfg.n_heads, xp)
         x = x + attend(q, k, v, allowed, xp) @ p[f"h{i}.attn.w_o"] + p[f"h{i}.attn.b_o"]  # (L, d)
         x = x + mlp(layer_norm(x, p[f"h{i}.ln2.g"], p[f"h{i}.ln2.b"], xp), p, i, xp)  # (L, d)
-    return head(p, x, xp)[0]
+    return head(p, x, xp)
 
 
 # --- inference: NumPy with a KV cache -------------------------------------------------------------

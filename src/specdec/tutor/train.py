@@ -118,6 +118,12 @@ def make_step(cfg: model.Config, lr_at, weight_decay: float, jax, jnp):
         nll = -jnp.take_along_axis(logp, b["y"][..., None], axis=-1)[..., 0]  # (B, L)
         return (nll * b["w"]).sum() / b["w"].sum()
 
+    return make_adamw(loss_fn, lr_at, weight_decay, jax, jnp), jax.jit(loss_fn)
+
+
+def make_adamw(loss_fn, lr_at, weight_decay: float, jax, jnp):
+    """One jitted AdamW step of ``loss_fn(params, batch)``: (params, m, v, step, batch) -> (params, m, v,
+    loss); weight decay on matrices only."""
     b1, b2, eps = 0.9, 0.98, 1e-8
 
     @jax.jit
@@ -135,7 +141,7 @@ def make_step(cfg: model.Config, lr_at, weight_decay: float, jax, jnp):
         p = {k: update(p[k], m[k], v[k]) for k in p}
         return p, m, v, loss
 
-    return step, jax.jit(loss_fn)
+    return step
 
 
 def _schedule(lr: float, steps: int, jnp):
