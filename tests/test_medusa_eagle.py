@@ -181,9 +181,9 @@ def _pooled_chisquare(counts: dict, law: dict) -> float:
 
 @pytest.mark.parametrize("name", ["medusa", "eagle"])
 def test_sampling_on_the_tutor_follows_its_law(tutor, drafters, name):
-    """Tokens 1 … 4 after a prompt at temperature 1.5 (the first step drafts 2 deep), 1000 runs:
+    """Tokens 1 … 4 after a prompt at temperature 1.5 (the first step drafts 2 deep), 800 runs:
     chi-square against the tutor's own law, cells with expected count < 5 pooled; p > P_MIN."""
-    drafter = drafters[name]
+    drafter = MedusaDrafter.load(tutor, 8)
     temperature = 1.5
     if name == "eagle":
         drafter = EagleDrafter.load(tutor, temperature=temperature, branching=(3, 2))
@@ -191,7 +191,7 @@ def test_sampling_on_the_tutor_follows_its_law(tutor, drafters, name):
     p = tutor.prompt("She go to school yesterday.")
     rng = np.random.default_rng(11)
     counts: dict = {}
-    for _ in range(1000):
+    for _ in range(800):
         t = tuple(decode(target, drafter, p, 4, rng, k=2, temperature=temperature).tokens.tolist())
         counts[t] = counts.get(t, 0) + 1
     law = {}
@@ -251,3 +251,38 @@ def test_a_few_training_steps_write_weights_and_a_record(tmp_path):
     assert len(rec["rank_accuracy"][0]) == train_heads.RANKS and rec["weights_bytes"] < 2_000_000
     meta = json.loads((tmp_path / "eagle.json").read_text())
     assert meta["method"] == "eagle" and (tmp_path / "eagle.npz").is_file()
+
+
+# --- the recorded runs --------------------------------------------------------------------------------
+
+
+def test_shipped_weights_are_small_and_carry_the_recorded_accuracies():
+    from sitecheck import ROOT
+    from specdec.tutor.api import WEIGHTS
+
+    record = json.loads((ROOT / "bench" / "results" / "heads-train.json").read_text(encoding="utf-8"))
+    for method in ("medusa", "eagle"):
+        assert (WEIGHTS / f"{method}.npz").stat().st_size <= 2_000_000
+        meta = json.loads((WEIGHTS / f"{method}.json").read_text(encoding="utf-8"))
+        assert meta["rank_accuracy"] == record["methods"][method]["rank_accuracy"]
+        assert record["methods"][method]["train_s"] < 15 * 60  # the budget per head set
+
+
+def test_the_recorded_sweep_table_is_its_json():
+    import importlib.util
+
+    from sitecheck import ROOT
+
+    spec = importlib.util.spec_from_file_location("heads_sweep", ROOT / "bench" / "heads_sweep.py")
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    record = json.loads((ROOT / "bench" / "results" / "heads-sweep.json").read_text(encoding="utf-8"))
+    assert (ROOT / "bench" / "results" / "heads-sweep.txt").read_text(encoding="utf-8") == sweep.table(
+        record
+    ) + "\n"
+    assert all(r["greedy_identical"] for r in record["sweep"]) and len(record["sweep"]) == 2 * len(
+        sweep.SIZES
+    )
+    for method in ("medusa", "eagle-2"):
+        rows = [r for r in record["sweep"] if r["method"] == method]
+        assert record[f"best_{method}_cpu"] == max(rows, key=lambda r: r["decode_speedup"])["nodes"]

@@ -4,21 +4,21 @@ The draft (:mod:`specdec.tutor.heads`): entry t reads the feature f_t and the to
 f̂_{t+1}; the target's frozen output head turns f̂_{t+1} into p_D of x_{t+2}. In this project's loop the
 drafter sees the target's features of every token but the newest (x_{L−1}); so the entries t = 0 … L − 2
 read the target's own features, and the last of them predicts f̂_{L−1}, whose row proposes the tokens
-after the newest. Deeper nodes read the draft's own predicted features (Li et al. 2024, §3.1: drafting
+after the newest. Deeper nodes read the draft's own predicted features (Li et al. 2024, §3: drafting
 autoregressively at the feature level).
 
 The KV cache. The draft keeps the keys and values of the entries built on the target's features (they
-never change); each :meth:`EagleDrafter.propose` first adds the entries of the tokens accepted since
+never change); each ``EagleDrafter.propose`` first adds the entries of the tokens accepted since
 (one forward: the accepted drafts and the target's token, with the features the verification forward
 computed), then grows the tree one level per forward, each node attending to the cached entries and its
-own ancestors. Tree entries are dropped after the step. :meth:`reset` empties the cache.
+own ancestors. Tree entries are dropped after the step. ``reset()`` empties the cache.
 
 Two trees:
 
 - ``"static"`` (EAGLE-1): ``branching[d]`` children for every node at depth d. At temperature 0 they are
   the draft row's top tokens, one-hot rows (rule ``"one-hot"``); otherwise they are drawn one after
   another without replacement from the standardised draft row, each reported with the row it was drawn
-  from (rule ``"without-replacement"``, proven on the trees page; EAGLE's code draws this way).
+  from (rule ``"without-replacement"``, proven on the trees page).
 - ``"dynamic"`` (EAGLE-2, Li et al. 2024b §4): each level expands the ``top_k`` nodes of highest value
   (the product of draft probabilities along the path, the confidence EAGLE-2 uses to estimate the
   acceptance), each into its ``top_k`` most probable tokens; after ``depth`` levels all drafted nodes are

@@ -66,7 +66,7 @@ class MedusaDrafter(Drafter):
     ``head`` (d, V): the target's output head (the tutor's ``wte.T``), frozen. ``tree``: rank paths
     (:func:`medusa_tree`), each at most K deep, parents listed. ``propose(context, k, rng)`` keeps the
     paths at most k deep (and as many as ``context.room`` allows), with one-hot rows; ``cost`` 1 (one pass
-    of the heads). :attr:`last` holds the last proposal's per-head top tokens, for inspection.
+    of the heads). ``last`` holds the last proposal's per-head top tokens, for inspection.
     """
 
     def __init__(self, params: dict, head, tree: Sequence[Sequence[int]]):

@@ -1,7 +1,7 @@
 """Draft heads on the tutor's features: Medusa-1's residual heads and EAGLE's one-layer feature draft.
 
 Both read the tutor's *features*: the hidden states its forward returns, taken after the final layer
-norm (:func:`specdec.tutor.model.head`), so the tied output head turns a feature f into logits
+norm (``specdec.tutor.model.head``), so the tied output head turns a feature f into logits
 ``f @ wte.T`` with nothing in between. Like :mod:`specdec.tutor.model`, every function takes the array
 module ``xp`` last (``numpy`` for drafting, ``jax.numpy`` for training, :mod:`specdec.tutor.train_heads`).
 
