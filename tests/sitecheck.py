@@ -130,7 +130,7 @@ def mermaid_labels(source: str) -> list[str]:
         labels += [_normalise(m["label"]) for m in QUOTED_NODE_RE.finditer(line)]
         line = QUOTED_NODE_RE.sub(" ", line)
         labels += [_normalise(m["label"]) for m in NODE_RE.finditer(line)]
-        labels += [_normalise(m["label"] or m["dotted"]) for m in EDGE_RE.finditer(line)]
+        labels += [_normalise((m["label"] or m["dotted"]).strip().strip('"')) for m in EDGE_RE.finditer(line)]
     return [lab for lab in labels if lab]
 
 
