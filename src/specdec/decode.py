@@ -27,6 +27,7 @@ import numpy as np
 from specdec import _arrays, _checks
 from specdec.core.rows import check_sampling, sample, standardize_rows
 from specdec.core.tree import is_chain
+from specdec.core.typical import typical_verify_tree
 from specdec.core.verify import greedy_verify_tree, verify, verify_tree
 from specdec.drafters.base import Context, Scored, check_draft
 from specdec.drafters.model import ModelDrafter
@@ -34,6 +35,7 @@ from specdec.targets.model import ModelTarget
 
 __all__ = [
     "MAX_NEW_TOKENS",
+    "ACCEPTANCE",
     "DecodeResult",
     "decode",
     "autoregressive_decode",
@@ -44,6 +46,9 @@ __all__ = [
 MAX_NEW_TOKENS = 100_000
 """The most tokens one run may write: ``max_new_tokens`` above it is refused with a ``ValueError`` (a toy
 target recomputes its whole context every forward, so a run costs O(max_new_tokens²))."""
+
+ACCEPTANCE = ("exact", "typical")
+"""``decode``'s acceptance rules: the lossless ones, or Medusa's lossy typical acceptance."""
 
 
 @dataclass
@@ -139,6 +144,7 @@ class _Run:
     temperature: float
     top_p: float
     stop: int | None
+    acceptance: str = "exact"
     written: list = field(default_factory=list)
     features: np.ndarray | None = None
     scored: Scored | None = None
@@ -149,7 +155,10 @@ def _pick(row: np.ndarray, r: _Run) -> int:
     row."""
     if r.temperature == 0.0:
         return int(row.argmax())
-    return sample(standardize_rows(row, r.temperature, r.top_p), r.rng)
+    p = standardize_rows(row, r.temperature, r.top_p)
+    if r.acceptance == "typical":  # Medusa's truncated draw (specdec.core.typical)
+        return typical_verify_tree(np.zeros(0, np.int64), np.zeros(0, np.int64), p[None, :], r.rng)[0][0]
+    return sample(p, r.rng)
 
 
 def _draft(r: _Run, V: int):
@@ -170,6 +179,8 @@ def _verify(r: _Run, x, parents, p_D, rule, rows) -> tuple[np.ndarray, np.ndarra
     if r.temperature == 0.0:
         return greedy_verify_tree(x, parents, rows)
     p_T = standardize_rows(rows, r.temperature, r.top_p)  # (n + 1, V)
+    if r.acceptance == "typical":
+        return typical_verify_tree(x, parents, p_T, r.rng)
     if x.shape[0] and is_chain(parents):
         emitted, n = verify(p_T, p_D, x, r.rng)
         return emitted, np.arange(n)
@@ -200,8 +211,12 @@ def _step(r: _Run, result: DecodeResult, V: int) -> None:
     result.draft_calls += cost
 
 
-def _check(target, drafter, prompt, max_new_tokens, k, rng, temperature, top_p, stop) -> _Run:
+def _check(target, drafter, prompt, max_new_tokens, k, rng, temperature, top_p, stop, acceptance) -> _Run:
     temperature, top_p = check_sampling(temperature, top_p)
+    if not isinstance(acceptance, str):
+        raise TypeError(f'acceptance must be a str, "exact" or "typical", got {type(acceptance).__name__}')
+    if acceptance not in ACCEPTANCE:
+        raise ValueError(f"acceptance must be one of {ACCEPTANCE}, got {acceptance!r}")
     return _Run(
         _as_target(target),
         _as_drafter(drafter, temperature, top_p),
@@ -212,11 +227,22 @@ def _check(target, drafter, prompt, max_new_tokens, k, rng, temperature, top_p, 
         temperature,
         top_p,
         None if stop is None else _checks.integer("stop", stop, 0, None),
+        acceptance,
     )
 
 
 def decode(
-    target, drafter, prompt, max_new_tokens: int, rng, *, k: int = 1, temperature=1.0, top_p=1.0, stop=None
+    target,
+    drafter,
+    prompt,
+    max_new_tokens: int,
+    rng,
+    *,
+    k: int = 1,
+    temperature=1.0,
+    top_p=1.0,
+    stop=None,
+    acceptance: str = "exact",
 ) -> DecodeResult:
     """Decode up to ``max_new_tokens`` tokens after ``prompt`` (the module docstring); a
     :class:`DecodeResult`.
@@ -226,9 +252,12 @@ def decode(
     same code path), an object with ``propose(context, k, rng) -> Draft`` (its ``reset()`` is called
     first), or a bare draft model, drafted from as ``ModelDrafter(model)`` at the loop's temperature and
     top-p. ``k``: the most tokens a draft may be deep. ``max_new_tokens`` in [0, :data:`MAX_NEW_TOKENS`].
-    ``stop``: a token id that ends the output (``<eos>``), or ``None``.
+    ``stop``: a token id that ends the output (``<eos>``), or ``None``. ``acceptance``: ``"exact"`` (the
+    lossless rules) or ``"typical"``, Medusa's lossy typical acceptance at temperature > 0
+    (:mod:`specdec.core.typical`; every token, the first included, then comes from the truncated row);
+    at temperature 0 both are greedy.
     """
-    r = _check(target, drafter, prompt, max_new_tokens, k, rng, temperature, top_p, stop)
+    r = _check(target, drafter, prompt, max_new_tokens, k, rng, temperature, top_p, stop, acceptance)
     result = DecodeResult(tokens=np.zeros(0, dtype=np.int64), target_calls=0, k=r.k)
     if r.max_new == 0:
         return result
