@@ -19,8 +19,12 @@ accepted the depth-d draft among those that accepted depth d − 1.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads
+    os.environ.setdefault(_var, "1")
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # spec_bench, beside this file
 import argparse  # noqa: E402
@@ -31,7 +35,7 @@ import time  # noqa: E402
 from datetime import date  # noqa: E402
 
 import numpy as np  # noqa: E402
-import spec_bench as sb  # noqa: E402  (sets BLAS to one thread before NumPy loads)
+import spec_bench as sb  # noqa: E402
 
 from specdec.drafters.eagle import EagleDrafter  # noqa: E402
 from specdec.drafters.medusa import MedusaDrafter, medusa_tree  # noqa: E402

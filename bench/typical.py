@@ -17,8 +17,13 @@ their exact-match rates differ only by sampling noise; typical acceptance's may 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads
+    os.environ.setdefault(_var, "1")
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # spec_bench, beside this file
 import argparse  # noqa: E402
@@ -29,7 +34,7 @@ import time  # noqa: E402
 from datetime import date  # noqa: E402
 
 import numpy as np  # noqa: E402
-import spec_bench as sb  # noqa: E402  (sets BLAS to one thread before NumPy loads)
+import spec_bench as sb  # noqa: E402
 
 from specdec.decode import decode  # noqa: E402
 from specdec.drafters.medusa import MedusaDrafter  # noqa: E402
@@ -134,7 +139,7 @@ def main(argv=None) -> int:
     rec = {
         "command": "python bench/typical.py" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:])),
         "date": date.today().isoformat(),
-        "machine": f"{platform.machine()}, {sb.os.cpu_count()} CPUs, {platform.system()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "prompts": len(prompts),
         "medusa_nodes": 8,
         "greedy_exact_match": round(greedy / len(prompts), 4),

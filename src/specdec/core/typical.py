@@ -8,8 +8,10 @@ probability above a threshold that falls as the target grows unsure,
 with H the entropy of the target's row; no uniform is drawn and no residual is sampled. Of a tree, the
 deepest candidate whose whole path passes is kept (ties to the higher sum of log p_T along the path), and
 the next token is drawn from the target's row after it, truncated to the tokens above the same threshold
-and renormalised. The Medusa repository's ``medusa_generate`` defaults are ε = 0.09
-(``posterior_threshold``) and δ = 0.3 (``posterior_alpha``); :data:`EPSILON` and :data:`DELTA`.
+and renormalised: the rule of the Medusa repository at commit e2a5d20 (``evaluate_posterior`` and
+``get_typical_one_token`` in ``medusa/model/utils.py``), whose ``medusa_generate`` defaults are ε = 0.09
+(``posterior_threshold``) and δ = 0.3 (``posterior_alpha``): :data:`EPSILON` and :data:`DELTA`. The code
+takes the entropy as −Σ p·log(p + 10⁻⁵); here it is exact, with 0·log 0 = 0.
 
 The threshold is never above the row's largest probability (H ≥ −log max p_T, so δ·exp(−H) ≤ δ·max p_T),
 so the truncated row, which keeps the tokens at or above it, always holds the argmax. The output does
