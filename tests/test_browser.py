@@ -190,24 +190,15 @@ def pages_holding(outdir: Path, needle: str) -> list[str]:
     return [rel for rel in built_pages(outdir) if needle in (outdir / rel).read_text(encoding="utf-8")]
 
 
-def test_every_page_is_offline_and_its_math_renders(html_build: Build, site_url: str, browser_context):
+def test_every_page_is_offline_and_its_math_renders(sweep):
     """No page requests another host or misses a local file; MathJax typesets every formula."""
     problems: list[str] = []
-    for rel in built_pages(html_build.outdir):
-        source = (html_build.outdir / rel).read_text(encoding="utf-8")
-        page, foreign, errors = render_page(browser_context, f"{site_url}/{rel}")
-        if 'class="math' in source:
-            try:
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
-                    timeout=RENDER_TIMEOUT_MS,
-                )
-            except Exception:
-                problems.append(f"{rel}: some formulas were not typeset by MathJax")
-        if foreign:
-            problems.append(f"{rel}: requests to hosts other than 127.0.0.1: {sorted(set(foreign))}")
-        problems += [f"{rel}: {e}" for e in errors]
-        page.close()
+    for rel, rec in sweep("desktop").items():
+        if rec["math"] and not rec["math_ok"]:
+            problems.append(f"{rel}: some formulas were not typeset by MathJax")
+        if rec["foreign"]:
+            problems.append(f"{rel}: requests to hosts other than 127.0.0.1: {sorted(set(rec['foreign']))}")
+        problems += [f"{rel}: {e}" for e in rec["errors"]]
     assert not problems, "\n".join(problems)
 
 
@@ -274,15 +265,80 @@ def _open(context, url: str, width: int, height: int, theme: str = "light"):
     return page
 
 
+MATH_DONE_JS = "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))"
+NESTED_JS = (
+    "() => [...document.querySelectorAll('div.math mjx-container')].filter(c =>"
+    " getComputedStyle(c).overflowX !== 'visible' && c.scrollWidth > c.clientWidth + 1).length"
+)
+TEX_ERROR_JS = "() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)"
+
+# What each whole-site sweep measures on every built page, by (width, theme): each page is loaded once
+# per sweep and every probe runs on it (the JS is defined beside the test that reads it).
+SWEEPS = {
+    ("desktop", "light"): ("overflow", "height", "code", "tex"),
+    ("phone", "light"): ("overflow", "title", "formula", "nested", "plots"),
+    ("phone", "dark"): ("plots",),
+}
+
+
+def _probe_js() -> dict[str, str]:
+    return {
+        "overflow": OVERFLOW_JS,
+        "height": "() => document.documentElement.scrollHeight",
+        "code": CODE_JS,
+        "tex": TEX_ERROR_JS,
+        "title": TITLE_JS,
+        "formula": FORMULA_JS,
+        "nested": NESTED_JS,
+        "plots": PLOT_TEXT_JS,
+    }
+
+
+def _visit(context, outdir: Path, site_url: str, rel: str, width: str, theme: str, probes) -> dict:
+    """Load one page at a width and theme, wait for its diagrams and formulas, run the probes."""
+    page, foreign, errors = render_page(context, f"{site_url}/{rel}")
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    if theme == "dark":
+        switch_to_dark(page)
+    page.evaluate("window.dispatchEvent(new Event('resize'))")
+    page.wait_for_timeout(200)
+    rec = {"math": 'class="math' in (outdir / rel).read_text(encoding="utf-8"), "math_ok": True}
+    if rec["math"]:
+        try:
+            page.wait_for_function(MATH_DONE_JS, timeout=RENDER_TIMEOUT_MS)
+            page.wait_for_timeout(300)  # the scroll cues are placed after typesetting
+        except Exception:
+            rec["math_ok"] = False
+    js = _probe_js()
+    rec.update({name: page.evaluate(js[name]) for name in probes})
+    rec["foreign"], rec["errors"] = list(foreign), list(errors)
+    page.close()
+    return rec
+
+
+@pytest.fixture(scope="module")
+def sweep(html_build: Build, site_url: str, browser_context):
+    """``sweep(width, theme)``: built page -> the probes of :data:`SWEEPS` for that width and theme,
+    measured once per module run and shared by the tests that read them."""
+    cache: dict[tuple[str, str], dict[str, dict]] = {}
+
+    def get(width: str, theme: str = "light") -> dict[str, dict]:
+        key = (width, theme)
+        if key not in cache:
+            cache[key] = {
+                rel: _visit(browser_context, html_build.outdir, site_url, rel, width, theme, SWEEPS[key])
+                for rel in built_pages(html_build.outdir)
+            }
+        return cache[key]
+
+    return get
+
+
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_no_page_overflows_sideways(html_build: Build, site_url: str, browser_context, width: str):
+def test_no_page_overflows_sideways(sweep, width: str):
     """At 1,400 px and at 390 px nothing is wider than the viewport except inside a scroll container."""
-    w, h = WIDTHS[width]
-    problems = []
-    for rel in built_pages(html_build.outdir):
-        page = _open(browser_context, f"{site_url}/{rel}", w, h)
-        problems += [f"{rel} at {w}px: {p}" for p in page.evaluate(OVERFLOW_JS)]
-        page.close()
+    w = WIDTHS[width][0]
+    problems = [f"{rel} at {w}px: {p}" for rel, rec in sweep(width).items() for p in rec["overflow"]]
     assert not problems, "\n".join(problems)
 
 
@@ -384,27 +440,21 @@ FORMULA_JS = """() => [...document.querySelectorAll('div.math')].filter(m => m.s
 
 
 @pytest.mark.browser
-def test_wide_formulas_say_they_scroll(html_build: Build, site_url: str, browser_context):
+def test_wide_formulas_say_they_scroll(sweep):
     """At 390 px a display formula wider than the column scrolls in its own box, with a visible
     cue above it, and nothing inside it scrolls separately."""
     problems, wide = [], 0
-    for rel in pages_holding(html_build.outdir, 'class="math'):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
-            timeout=RENDER_TIMEOUT_MS,
-        )
-        page.wait_for_timeout(300)
-        for f in page.evaluate(FORMULA_JS):
+    for rel, rec in sweep("phone").items():
+        if not rec["math"]:
+            continue
+        if not rec["math_ok"]:
+            problems.append(f"{rel}: some formulas were not typeset by MathJax")
+        for f in rec["formula"]:
             wide += 1
             if not f["cue"]:
                 problems.append(f"{rel}: formula {f['text']!r} ({f['width']}px in {f['box']}px) has no cue")
-        nested = page.evaluate(
-            "() => [...document.querySelectorAll('div.math mjx-container')].filter(c => getComputedStyle(c).overflowX !== 'visible' && c.scrollWidth > c.clientWidth + 1).length"
-        )
-        if nested:
-            problems.append(f"{rel}: {nested} formulas scroll inside their box")
-        page.close()
+        if rec["nested"]:
+            problems.append(f"{rel}: {rec['nested']} formulas scroll inside their box")
     assert wide, "no wide formula measured at 390 px (expected some on the roofline page)"
     assert not problems, "\n".join(problems)
 
@@ -413,39 +463,37 @@ MAX_SCREENS = 12.5  # "about 12 screens" at 1,400 x 900
 
 
 @pytest.mark.browser
-def test_no_page_is_longer_than_about_12_screens(html_build: Build, site_url: str, browser_context):
+def test_no_page_is_longer_than_about_12_screens(sweep):
     """At 1,400 x 900 no page is longer than about 12 screens (the arithmetic-intensity material is
     three pages: the model, kernels and crossovers, measured evidence)."""
-    w, h = WIDTHS["desktop"]
+    h = WIDTHS["desktop"][1]
     problems = []
-    for rel in built_pages(html_build.outdir):
+    for rel, rec in sweep("desktop").items():
         if rel.startswith(("genindex", "search", "py-modindex")):
             continue
-        page = _open(browser_context, f"{site_url}/{rel}", w, h)
-        screens = page.evaluate("() => document.documentElement.scrollHeight") / h
-        page.close()
-        if screens > MAX_SCREENS:
-            problems.append(f"{rel}: {screens:.1f} screens")
+        if rec["height"] / h > MAX_SCREENS:
+            problems.append(f"{rel}: {rec['height'] / h:.1f} screens")
     assert not problems, "\n".join(problems)
 
 
 MAX_PHONE_H1_PX = 30.0
 
 
+TITLE_JS = """async () => {
+  const h1 = document.querySelector('h1');
+  const icon = document.querySelector('link[rel~="icon"]');
+  const ok = icon ? (await fetch(icon.href)).ok : false;
+  return {h1: h1 ? parseFloat(getComputedStyle(h1).fontSize) : null, icon: icon && icon.href, ok: ok};
+}"""
+
+
 @pytest.mark.browser
-def test_titles_fit_a_phone_and_every_page_has_a_favicon(html_build: Build, site_url: str, browser_context):
+def test_titles_fit_a_phone_and_every_page_has_a_favicon(sweep):
     """At 390 px every page title (h1) is at most 30 px; every page links the site's own favicon,
     and it loads."""
     problems = []
-    for rel in built_pages(html_build.outdir):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
-        found = page.evaluate("""async () => {
-          const h1 = document.querySelector('h1');
-          const icon = document.querySelector('link[rel~="icon"]');
-          const ok = icon ? (await fetch(icon.href)).ok : false;
-          return {h1: h1 ? parseFloat(getComputedStyle(h1).fontSize) : null, icon: icon && icon.href, ok: ok};
-        }""")
-        page.close()
+    for rel, rec in sweep("phone").items():
+        found = rec["title"]
         if found["h1"] is not None and found["h1"] > MAX_PHONE_H1_PX:
             problems.append(f"{rel}: h1 at {found['h1']:.0f}px")
         if not (found["icon"] and found["ok"]):
@@ -643,32 +691,15 @@ CODE_JS = """() => [...document.querySelectorAll('div.doctest pre, div.highlight
   .map(pre => pre.innerText.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"""
 
 
-def test_examples_fit_their_code_box(html_build: Build, site_url: str, browser_context):
+def test_examples_fit_their_code_box(sweep):
     """At 1,400 px no example scrolls sideways: every input and output line is visible."""
-    problems = []
-    for rel in built_pages(html_build.outdir):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
-        problems += [f"{rel}: {line!r}" for line in page.evaluate(CODE_JS)]
-        page.close()
+    problems = [f"{rel}: {line!r}" for rel, rec in sweep("desktop").items() for line in rec["code"]]
     assert not problems, "examples wider than their code box (longest line shown):\n" + "\n".join(problems)
 
 
-def test_no_formula_has_a_tex_error(html_build: Build, site_url: str, browser_context):
+def test_no_formula_has_a_tex_error(sweep):
     """MathJax typesets every formula without an error box (e.g. a stray control character)."""
-    problems = []
-    for rel in built_pages(html_build.outdir):
-        if 'class="math' not in (html_build.outdir / rel).read_text(encoding="utf-8"):
-            continue
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))",
-            timeout=RENDER_TIMEOUT_MS,
-        )
-        bad = page.evaluate(
-            "() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)"
-        )
-        problems += [f"{rel}: {b!r}" for b in bad]
-        page.close()
+    problems = [f"{rel}: {b!r}" for rel, rec in sweep("desktop").items() for b in rec["tex"]]
     assert not problems, "\n".join(problems)
 
 
@@ -705,7 +736,7 @@ def _contrast(fg: str, bg: str) -> float:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, browser_context, theme: str):
+def test_plot_text_is_legible_on_a_phone(sweep, theme: str):
     """At 390 px every plot's smallest text (tick labels included) renders at 12 px or more, and
     every text colour has 4.5:1 contrast against the plot's background, in both themes.
 
@@ -713,9 +744,8 @@ def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, brows
     size each label is drawn at is its font size times the image's scale on the page; the SVGs are
     transparent and the stylesheet sets them on an opaque card, whose colour is the background."""
     problems, measured = [], 0
-    for rel in pages_holding(html_build.outdir, '.svg"'):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"], theme)
-        for plot in page.evaluate(PLOT_TEXT_JS):
+    for rel, rec in sweep("phone", theme).items():
+        for plot in rec["plots"]:
             measured += 1
             if plot["texts"] == 0 or plot["missing"]:
                 problems.append(f"{rel}: {plot['src']}: text drawn as paths, size unknown ({plot})")
@@ -730,7 +760,6 @@ def test_plot_text_is_legible_on_a_phone(html_build: Build, site_url: str, brows
                 if _contrast(fill, plot["background"]) < MIN_CONTRAST:
                     ratio = _contrast(fill, plot["background"])
                     problems.append(f"{rel} ({theme}): {plot['src']}: text {fill} at {ratio:.2f}:1")
-        page.close()
     assert measured, "no plot measured"
     assert not problems, "\n".join(problems)
 
