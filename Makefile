@@ -87,7 +87,7 @@ doctest: setup
 # from scratch (strict), runs the doctest builder and the browser check (tests/test_site.py,
 # tests/test_browser.py) besides the unit tests; its summary line ends the run.
 test: prerequisites setup assets lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 lint: setup
 	$(VENV)/bin/ruff check

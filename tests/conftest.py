@@ -69,6 +69,8 @@ def pytest_collection_modifyitems(items) -> None:
         if used & BROWSER_FIXTURES or item.path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.build)
+        if item.get_closest_marker("build"):  # one worker builds _build/ and drives the browser
+            item.add_marker(pytest.mark.xdist_group("site"))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
