@@ -74,18 +74,23 @@ def _prompt_or_none(tutor: Tutor, sentence: str) -> np.ndarray | None:
         return None
 
 
-def prompts(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[np.ndarray]:
-    """Seeded subsets: held-out evaluation sentences (the training record's test split), then learner
-    sentences of the hand-written pairs that the tutor accepts as prompts."""
+def sentence_pairs(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[tuple[str, str]]:
+    """Seeded subsets of (learner sentence, expected correction): held-out evaluation pairs (the
+    training record's test split), then hand-written pairs, each with a sentence the tutor accepts."""
     rec = json.loads(TRAIN_RECORD.read_text(encoding="utf-8"))
     # make_splits draws the test split first, from the seed: the same pairs without the training split
     test = data.generate_pairs(rec["test_pairs"], np.random.default_rng(rec["seed"]))
-    test = [p for p in test if _prompt_or_none(tutor, p[0]) is not None]
+    test = [(a, b) for a, b, _ in test if _prompt_or_none(tutor, a) is not None]
     rng = np.random.default_rng(seed)
-    held = [test[i][0] for i in rng.choice(len(test), n_held_out, replace=False)]
-    pairs = [a for a, _ in data.learner_corpus_pairs() if _prompt_or_none(tutor, a) is not None]
+    held = [test[i] for i in rng.choice(len(test), n_held_out, replace=False)]
+    pairs = [(a, b) for a, b in data.learner_corpus_pairs() if _prompt_or_none(tutor, a) is not None]
     hand = [pairs[i] for i in sorted(rng.choice(len(pairs), min(n_pairs, len(pairs)), replace=False))]
-    return [tutor.prompt(s) for s in held + hand]
+    return held + hand
+
+
+def prompts(tutor: Tutor, n_held_out: int, n_pairs: int, seed: int) -> list[np.ndarray]:
+    """The prompts of :func:`sentence_pairs`' learner sentences."""
+    return [tutor.prompt(a) for a, _ in sentence_pairs(tutor, n_held_out, n_pairs, seed)]
 
 
 def ngram_sequences(tutor: Tutor, n_pairs: int) -> list[np.ndarray]:

@@ -4,15 +4,16 @@ Run from the repository root::
 
     .venv/bin/python bench/typical.py --record bench/results/typical.json
 
-The prompts of ``bench/spec_bench.py`` that carry an expected correction: a seeded subset of the held-out
-evaluation pairs and of the hand-written learner pairs. At each temperature, every prompt is corrected
-three ways through the one decoding loop, each with the same seed: plain sampling (no drafter), Medusa's
-8-node tree under the lossless one-hot rule, and the same tree under typical acceptance (Cai et al. 2024,
-§2.3.1; :mod:`specdec.core.typical`). Recorded: the share of corrections equal to the expected one
-(exact match), τ, and the decoding-phase speedup over plain sampling (total time less the prompt's
-forward, summed over the prompts; one run each, so the timings carry the machine's noise). Greedy exact
-match is recorded as the reference. Plain sampling and the lossless rule draw from the same law, so
-their exact-match rates differ only by sampling noise; typical acceptance's may differ by more.
+The prompts of ``bench/spec_bench.py`` with their expected corrections (``spec_bench.sentence_pairs``):
+a seeded subset of the held-out evaluation pairs and of the hand-written learner pairs. At each
+temperature, every prompt is corrected three ways through the one decoding loop, each with the same
+seed: plain sampling (no drafter), Medusa's 8-node tree under the lossless one-hot rule, and the same
+tree under typical acceptance (Cai et al. 2024, §2.3.1; :mod:`specdec.core.typical`). Recorded: the
+share of corrections equal to the expected one (exact match), τ, and the decoding-phase speedup over
+plain sampling (total time less the prompt's forward, summed over the prompts; one run each, so the
+timings carry the machine's noise). Greedy exact match is recorded as the reference. Plain sampling and
+the lossless rule draw from the same law, so their exact-match rates differ only by sampling noise;
+typical acceptance's may differ by more.
 """
 
 from __future__ import annotations
@@ -39,23 +40,10 @@ import spec_bench as sb  # noqa: E402
 from specdec.decode import decode  # noqa: E402
 from specdec.drafters.medusa import MedusaDrafter  # noqa: E402
 from specdec.targets.cached import CachedTarget  # noqa: E402
-from specdec.tutor import data  # noqa: E402
 from specdec.tutor.api import Tutor  # noqa: E402
 
 TEMPERATURES = (0.7, 1.0)
 METHODS = ("sampling", "Medusa, lossless", "Medusa, typical")
-
-
-def pairs(tutor: Tutor, n_held_out: int, n_hand: int, seed: int) -> list[tuple[np.ndarray, str]]:
-    """(prompt, expected correction): seeded held-out pairs, then hand-written ones the tutor reads."""
-    rec = json.loads(sb.TRAIN_RECORD.read_text(encoding="utf-8"))
-    test = data.generate_pairs(rec["test_pairs"], np.random.default_rng(rec["seed"]))
-    ok = [(a, b) for a, b, _ in test if sb._prompt_or_none(tutor, a) is not None]
-    rng = np.random.default_rng(seed)
-    held = [ok[i] for i in rng.choice(len(ok), n_held_out, replace=False)]
-    hand_all = [(a, b) for a, b in data.learner_corpus_pairs() if sb._prompt_or_none(tutor, a) is not None]
-    hand = [hand_all[i] for i in sorted(rng.choice(len(hand_all), min(n_hand, len(hand_all)), replace=False))]
-    return [(tutor.prompt(a), b) for a, b in held + hand]
 
 
 def run(tutor: Tutor, target, medusa, prompts, temperature: float, seed: int) -> dict:
@@ -125,7 +113,8 @@ def main(argv=None) -> int:
     tutor = Tutor.load()
     target = CachedTarget(tutor, capacity=4 * tutor.cfg.n_ctx)
     medusa = MedusaDrafter.load(tutor, 8)
-    prompts = pairs(tutor, args.held_out, args.pairs, args.seed)
+    pairs = sb.sentence_pairs(tutor, args.held_out, args.pairs, args.seed)
+    prompts = [(tutor.prompt(a), b) for a, b in pairs]
     eos = tutor.tokenizer.eos
     greedy = sum(
         tutor.tokenizer.decode(

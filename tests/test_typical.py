@@ -12,7 +12,14 @@ import pytest
 
 from lossless import P_MIN, chisquare_p
 from sitecheck import ROOT
-from specdec.core.typical import DELTA, EPSILON, typical_step_law, typical_threshold, typical_verify_tree
+from specdec.core.typical import (
+    DELTA,
+    EPSILON,
+    typical_rows,
+    typical_step_law,
+    typical_threshold,
+    typical_verify_tree,
+)
 from specdec.decode import decode
 
 
@@ -31,6 +38,10 @@ def test_the_threshold_never_exceeds_the_largest_probability():
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.full(50, 0.1), size=200)  # (200, 50), many peaked rows
     assert (typical_threshold(p, 1.0, 1.0) <= p.max(axis=1) + 1e-12).all()
+    kept = typical_rows(p)  # (200, 50): truncated, renormalised, the argmax always kept
+    np.testing.assert_allclose(kept.sum(axis=1), 1.0)
+    assert (kept[np.arange(200), p.argmax(axis=1)] > 0).all()
+    assert ((kept == 0) | (p >= typical_threshold(p)[:, None])).all()
 
 
 def test_a_plausible_draft_is_always_kept_where_the_exact_rule_would_reject_it():

@@ -56,6 +56,18 @@ def token_array(name: str, tokens: object, ndim: int = 1) -> np.ndarray:
     return tokens
 
 
+def tree_rows(p_target: object, n: int) -> np.ndarray:
+    """``p_target`` of a tree of n nodes, checked: a float (n + 1, V) array of distributions (row 0
+    after the context, row i + 1 after node i)."""
+    p_T = float_array("p_target", p_target, 2)
+    if p_T.shape[0] != n + 1:
+        raise ValueError(
+            f"p_target must have n + 1 = {n + 1} rows (root, then one per node), got {p_T.shape}"
+        )
+    check_rows("p_target", p_T)
+    return p_T
+
+
 def check_token_range(name: str, tokens: np.ndarray, V: int) -> None:
     """Every id in ``tokens`` lies in [0, V)."""
     if tokens.size and (tokens.min() < 0 or tokens.max() >= V):

@@ -27,7 +27,7 @@ import numpy as np
 from specdec import _arrays, _checks
 from specdec.core.rows import check_sampling, sample, standardize_rows
 from specdec.core.tree import is_chain
-from specdec.core.typical import typical_verify_tree
+from specdec.core.typical import typical_rows, typical_verify_tree
 from specdec.core.verify import greedy_verify_tree, verify, verify_tree
 from specdec.drafters.base import Context, Scored, check_draft
 from specdec.drafters.model import ModelDrafter
@@ -156,9 +156,7 @@ def _pick(row: np.ndarray, r: _Run) -> int:
     if r.temperature == 0.0:
         return int(row.argmax())
     p = standardize_rows(row, r.temperature, r.top_p)
-    if r.acceptance == "typical":  # Medusa's truncated draw (specdec.core.typical)
-        return typical_verify_tree(np.zeros(0, np.int64), np.zeros(0, np.int64), p[None, :], r.rng)[0][0]
-    return sample(p, r.rng)
+    return sample(typical_rows(p) if r.acceptance == "typical" else p, r.rng)
 
 
 def _draft(r: _Run, V: int):

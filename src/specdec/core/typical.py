@@ -28,24 +28,13 @@ from specdec import _arrays, _checks
 from specdec.core.rows import sample
 from specdec.core.tree import check_tree
 
-__all__ = ["EPSILON", "DELTA", "typical_threshold", "typical_verify_tree", "typical_step_law"]
+__all__ = ["EPSILON", "DELTA", "typical_threshold", "typical_rows", "typical_verify_tree", "typical_step_law"]
 
 EPSILON = 0.09
 """ε, the hard threshold: Medusa's ``posterior_threshold`` default."""
 
 DELTA = 0.3
 """δ, the entropy-scaled threshold's factor: Medusa's ``posterior_alpha`` default."""
-
-
-def _check(p_target, n: int, epsilon, delta) -> tuple[np.ndarray, float, float]:
-    p_T = _arrays.float_array("p_target", p_target, 2)
-    if p_T.shape[0] != n + 1:
-        raise ValueError(
-            f"p_target must have n + 1 = {n + 1} rows (root, then one per node), got {p_T.shape}"
-        )
-    _arrays.check_rows("p_target", p_T)
-    eps = _checks.probability("epsilon", epsilon, zero=False)
-    return p_T, eps, _checks.probability("delta", delta, zero=False)
 
 
 def typical_threshold(p_target, epsilon=EPSILON, delta=DELTA) -> np.ndarray:
@@ -76,10 +65,23 @@ def _kept_path(tokens, parents, p_T, threshold) -> list[int]:
     return path[::-1]
 
 
-def _truncated(row: np.ndarray, threshold: float) -> np.ndarray:
-    """The row with the tokens below ``threshold`` set to 0, renormalised."""
-    kept = np.where(row >= threshold, row, 0.0)
-    return kept / kept.sum()
+def typical_rows(p_target, epsilon=EPSILON, delta=DELTA) -> np.ndarray:
+    """(..., V) target rows -> the same rows with the tokens under :func:`typical_threshold` set to 0 and
+    renormalised: what Medusa draws its next token from. The argmax always stays (module docstring)."""
+    p = np.asarray(p_target, dtype=np.float64)
+    kept = np.where(p >= typical_threshold(p, epsilon, delta)[..., None], p, 0.0)
+    return kept / kept.sum(axis=-1, keepdims=True)
+
+
+def _step(tokens, parents, p_target, epsilon, delta) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Checked inputs -> (tokens, the kept path, the truncated row the next token is drawn from)."""
+    tokens, parents = check_tree(tokens, parents)
+    p_T = _arrays.tree_rows(p_target, tokens.shape[0])
+    _arrays.check_token_range("tokens", tokens, p_T.shape[1])
+    epsilon = _checks.probability("epsilon", epsilon, zero=False)
+    delta = _checks.probability("delta", delta, zero=False)
+    path = _kept_path(tokens, parents, p_T, typical_threshold(p_T, epsilon, delta))
+    return tokens, path, typical_rows(p_T[path[-1] + 1 if path else 0], epsilon, delta)
 
 
 def typical_verify_tree(tokens, parents, p_target, rng, *, epsilon=EPSILON, delta=DELTA):
@@ -90,15 +92,9 @@ def typical_verify_tree(tokens, parents, p_target, rng, *, epsilon=EPSILON, delt
     :func:`~specdec.core.verify.verify_tree` does: the kept path's tokens then one token drawn from the
     truncated row after it, and the kept nodes' indices. Lossy (the module docstring).
     """
-    tokens, parents = check_tree(tokens, parents)
-    p_T, epsilon, delta = _check(p_target, tokens.shape[0], epsilon, delta)
-    _arrays.check_token_range("tokens", tokens, p_T.shape[1])
     rng = _arrays.check_rng(rng)
-    threshold = typical_threshold(p_T, epsilon, delta)  # (n + 1,)
-    path = _kept_path(tokens, parents, p_T, threshold)
-    last = path[-1] + 1 if path else 0
-    bonus = sample(_truncated(p_T[last], threshold[last]), rng)
-    return np.append(tokens[path], bonus).astype(np.int64), np.array(path, dtype=np.int64)
+    tokens, path, row = _step(tokens, parents, p_target, epsilon, delta)
+    return np.append(tokens[path], sample(row, rng)).astype(np.int64), np.array(path, dtype=np.int64)
 
 
 def typical_step_law(
@@ -106,12 +102,6 @@ def typical_step_law(
 ) -> dict[tuple[int, ...], float]:
     """The exact law of one :func:`typical_verify_tree` step for a fixed draft: emitted tuple ->
     probability. The kept path is fixed by the draft; only the last token is drawn."""
-    tokens, parents = check_tree(tokens, parents)
-    p_T, epsilon, delta = _check(p_target, tokens.shape[0], epsilon, delta)
-    _arrays.check_token_range("tokens", tokens, p_T.shape[1])
-    threshold = typical_threshold(p_T, epsilon, delta)
-    path = _kept_path(tokens, parents, p_T, threshold)
-    last = path[-1] + 1 if path else 0
-    row = _truncated(p_T[last], threshold[last])
+    tokens, path, row = _step(tokens, parents, p_target, epsilon, delta)
     prefix = tuple(int(t) for t in tokens[path])
     return {(*prefix, int(y)): float(row[y]) for y in np.flatnonzero(row)}

@@ -146,17 +146,6 @@ def verify_batch(p_target, p_draft, draft_tokens, rng):
 # ----------------------------------------------------------------------------------------------
 
 
-def _target_rows(p_target: object, n: int) -> np.ndarray:
-    """p_target checked: a float (n + 1, V) array of distributions."""
-    p_T = _arrays.float_array("p_target", p_target, 2)
-    if p_T.shape[0] != n + 1:
-        raise ValueError(
-            f"p_target must have n + 1 = {n + 1} rows (root, then one per node), got {p_T.shape}"
-        )
-    _arrays.check_rows("p_target", p_T)
-    return p_T
-
-
 def greedy_verify_tree(tokens, parents, p_target) -> tuple[np.ndarray, np.ndarray]:
     """Greedy verification: the longest path whose every token is the target's argmax, plus the next one.
 
@@ -170,7 +159,7 @@ def greedy_verify_tree(tokens, parents, p_target) -> tuple[np.ndarray, np.ndarra
     of the accepted nodes, root to leaf.
     """
     tokens, parents = check_tree(tokens, parents)
-    p_T = _target_rows(p_target, tokens.shape[0])
+    p_T = _arrays.tree_rows(p_target, tokens.shape[0])
     _arrays.check_token_range("tokens", tokens, p_T.shape[1])
     best = p_T.argmax(axis=-1)  # (n + 1,)
     n = tokens.shape[0]
@@ -226,7 +215,7 @@ def _check_draft(tokens, parents, p_target, p_draft, rule):
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(repr(r) for r in RULES)}, got {rule!r}")
     tokens, parents = check_tree(tokens, parents)
-    p_T = _target_rows(p_target, tokens.shape[0])
+    p_T = _arrays.tree_rows(p_target, tokens.shape[0])
     p_D = _arrays.float_array("p_draft", p_draft, 2)
     if p_D.shape != (tokens.shape[0], p_T.shape[1]):
         raise ValueError(f"p_draft must have shape {(tokens.shape[0], p_T.shape[1])}, one row per node")
