@@ -255,14 +255,19 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def _open(context, url: str, width: int, height: int, theme: str = "light"):
-    page, _, _ = render_page(context, url)
+def _open_logged(context, url: str, width: int, height: int, theme: str = "light"):
+    """(page, foreign requests, page errors): ``url`` rendered, resized and in ``theme``."""
+    page, foreign, errors = render_page(context, url)
     page.set_viewport_size({"width": width, "height": height})
     if theme == "dark":
         switch_to_dark(page)
     page.evaluate("window.dispatchEvent(new Event('resize'))")
     page.wait_for_timeout(200)
-    return page
+    return page, foreign, errors
+
+
+def _open(context, url: str, width: int, height: int, theme: str = "light"):
+    return _open_logged(context, url, width, height, theme)[0]
 
 
 MATH_DONE_JS = "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))"
@@ -296,12 +301,7 @@ def _probe_js() -> dict[str, str]:
 
 def _visit(context, outdir: Path, site_url: str, rel: str, width: str, theme: str, probes) -> dict:
     """Load one page at a width and theme, wait for its diagrams and formulas, run the probes."""
-    page, foreign, errors = render_page(context, f"{site_url}/{rel}")
-    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
-    if theme == "dark":
-        switch_to_dark(page)
-    page.evaluate("window.dispatchEvent(new Event('resize'))")
-    page.wait_for_timeout(200)
+    page, foreign, errors = _open_logged(context, f"{site_url}/{rel}", *WIDTHS[width], theme)
     rec = {"math": 'class="math' in (outdir / rel).read_text(encoding="utf-8"), "math_ok": True}
     if rec["math"]:
         try:
