@@ -39,7 +39,11 @@ prerequisites:
 	@command -v npm >/dev/null 2>&1 || \
 	  { echo "make: needs npm >= 7 for the mermaid, MathJax and Pyodide bundles (apt-get install npm, or nodejs.org)"; exit 1; }
 
-$(VENV)/.installed: pyproject.toml | prerequisites
+# One stamp per set of extras: asking for more extras (CI adds `train`) installs them into an existing .venv.
+comma := ,
+VENV_STAMP := $(VENV)/.installed-$(subst $(comma),-,$(SPECDEC_EXTRAS))
+
+$(VENV_STAMP): pyproject.toml | prerequisites
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(SPECDEC_EXTRAS)]"
@@ -73,7 +77,7 @@ $(PYODIDE_DIR)/pyodide.mjs: node_modules/.installed
 	mkdir -p $(PYODIDE_DIR)
 	cd $(PYODIDE_NPM) && cp $(PYODIDE_FILES) package.json $(CURDIR)/$(PYODIDE_DIR)/
 
-setup: $(VENV)/.installed
+setup: $(VENV_STAMP)
 assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js $(PYODIDE_DIR)/pyodide.mjs
 
 # --- the three reader commands --------------------------------------------------------------------
