@@ -3,9 +3,10 @@
 ``docs/references.bib`` is the one source of citation facts: the site renders its bibliography from
 it (sphinxcontrib-bibtex) and these tests read it with pybtex. Every arXiv id and commit SHA written
 on any page (``docs/**/*.md`` and the survey under ``experiments/36-speculative-survey/``) must match
-an entry exactly; a date written beside one must be a date the entry records; every footnote in the
-survey must start with an entry's ``shorthand``; and the built bibliography page must show every
-entry with its id, commit and note.
+an entry exactly; a date written beside one must be a date the entry records; a source is cited one
+way everywhere, a ``{cite}`` role linking its entry (every footnote in the survey starts with one,
+and no page names a source's ``shorthand`` in plain text before a section, table or figure); and the
+built bibliography page must show every entry with its id, commit and note.
 """
 
 from __future__ import annotations
@@ -156,19 +157,43 @@ def problems_on_page(name: str, text: str, bib: BibliographyData) -> list[str]:
     return problems
 
 
-def footnote_problems(name: str, text: str, known: list[str]) -> list[str]:
-    """Footnote definitions whose text does not begin with a known shorthand.
+CITE_ROLE = re.compile(r"\{cite:(?:label|t|p)\}`([^`]+)`")
+# What follows a source's name when it is cited rather than merely named: a locator.
+LOCATOR = (
+    r"(?:§|Tables?|Figure|Fig\.|Algorithm|Alg\.|Appendix|App\.|Theorem|Thm\.|Corollary|Cor\.|Eq\.|Def\."
+    r"|abstract|README)"
+)
 
-    The shorthand must end there: at the end of the line, a space or ``, . ; : )``, so "EAGLE-4" does
-    not pass as "EAGLE" and "Spec-Benchmark" does not pass as "Spec-Bench".
-    """
-    by_length = sorted(known, key=len, reverse=True)
+
+def footnote_problems(name: str, text: str, keys: set[str]) -> list[str]:
+    """Footnote definitions that do not open with a ``{cite}`` role naming an entry of the .bib file."""
     problems = []
     for body in FOOTNOTE_DEF.findall(text):
-        if not any(re.match(re.escape(s) + r"(?=$|[\s,.;:)])", body) for s in by_length):
-            problems.append(
-                f"{name}: footnote {body[:60]!r} does not start with a shorthand from references.bib"
-            )
+        m = re.match(CITE_ROLE, body)
+        if not m or any(k.strip() not in keys for k in m.group(1).split(",")):
+            problems.append(f"{name}: footnote {body[:60]!r} does not open with a {{cite}} of a .bib key")
+    return problems
+
+
+def plain_citations(name: str, text: str, known: list[str]) -> list[str]:
+    """Places where a source's shorthand, in plain text, is followed by a locator ("EAGLE-2, Table 1").
+
+    Table rows and code are left out: a column may be named after a source, and its cells cite it in
+    footnotes. Roles, links and inline code are removed first.
+    """
+    problems = []
+    fenced = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or line.lstrip().startswith("|"):
+            continue
+        bare = re.sub(r"\{cite:[a-z]+\}`[^`]*`|\]\([^)]*\)|`[^`]*`", " ", line)
+        for short in sorted(known, key=len, reverse=True):
+            pattern = r"(?<![\w/\[-])" + re.escape(short) + r"(?![\w-])(?:'s)?(?: \d{4})?,? " + LOCATOR
+            if re.search(pattern, bare):
+                problems.append(f"{name}:{number}: {short!r} cited in plain text; use {{cite:label}}")
+                break
     return problems
 
 
@@ -234,22 +259,35 @@ def test_page_citations_match_the_bib(name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n in pages() if n.startswith("experiments/")))
-def test_survey_footnotes_start_with_a_shorthand(name):
-    problems = footnote_problems(name, pages()[name].read_text(encoding="utf-8"), shorthands(load_bib()))
+def test_survey_footnotes_open_with_a_citation(name):
+    problems = footnote_problems(name, pages()[name].read_text(encoding="utf-8"), set(load_bib().entries))
     assert not problems, "\n".join(problems)
 
 
-def test_footnote_check_catches_an_unknown_shorthand():
+def test_footnote_check_catches_a_plain_or_unknown_source():
     text = (
         "A claim.[^a] Another.[^b]\n\n"
-        "[^a]: Leviathan et al. 2023, Table 2.\n"
-        "[^b]: Leviathan 2023, Table 2.\n"
-        "[^c]: EAGLE-2x, Table 1.\n"
+        "[^a]: {cite:label}`leviathan2023`, Table 2.\n"
+        "[^b]: Leviathan et al. 2023, Table 2.\n"
+        "[^c]: {cite:label}`eagle2_2025`, Table 1.\n"
     )
-    problems = footnote_problems("synthetic", text, shorthands(load_bib()))
+    problems = footnote_problems("synthetic", text, set(load_bib().entries))
     assert len(problems) == 2, problems
-    assert "'Leviathan 2023, Table 2.'" in problems[0] and "'EAGLE-2x, Table 1.'" in problems[1]
-    assert not footnote_problems("synthetic", "[^a]: EAGLE-2, §5.\n", shorthands(load_bib()))
+    assert "'Leviathan et al. 2023, Table 2.'" in problems[0] and "eagle2_2025" in problems[1]
+
+
+@pytest.mark.parametrize("name", sorted(pages()))
+def test_no_page_cites_a_source_in_plain_text(name):
+    problems = plain_citations(name, pages()[name].read_text(encoding="utf-8"), shorthands(load_bib()))
+    assert not problems, "\n".join(problems)
+
+
+def test_plain_citation_check_catches_each_form():
+    known = shorthands(load_bib())
+    for line in ("as EAGLE-2, Table 1 shows", "(Medusa §2.1)", "EAGLE's Fig. 1", "Leviathan et al. 2023, §3"):
+        assert plain_citations("synthetic", line, known), line
+    for line in ("{cite:label}`eagle2_2024`, Table 1", "EAGLE-2 drafts a tree", "| EAGLE-2 Table 1 |"):
+        assert not plain_citations("synthetic", line, known), line
 
 
 def test_survey_cites_the_four_official_repositories():
@@ -476,11 +514,12 @@ def sources_problems(text: str, bib: BibliographyData) -> list[str]:
     rows = sources_rows(text)
     by_shorthand = {e.fields["shorthand"]: e for e in bib.entries.values()}
     problems = []
-    by_length = sorted(by_shorthand, key=len, reverse=True)
     for body in FOOTNOTE_DEF.findall(text):
-        cited = next((s for s in by_length if re.match(re.escape(s) + r"(?=$|[\s,.;:)])", body)), None)
-        if cited is not None and cited not in rows:
-            problems.append(f"{cited!r} is cited in a footnote but has no row in the sources table")
+        for keys in CITE_ROLE.findall(body):
+            for key in (k.strip() for k in keys.split(",")):
+                cited = bib.entries[key].fields["shorthand"] if key in bib.entries else key
+                if cited not in rows:
+                    problems.append(f"{cited!r} is cited in a footnote but has no row in the sources table")
     for shorthand, cells in rows.items():
         entry = by_shorthand.get(shorthand)
         if entry is None or len(cells) != 3:
