@@ -116,10 +116,15 @@ def init_params(cfg: Config, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def layer_norm(x, g, b, xp, eps: float = 1e-5):
-    """(..., d) -> (..., d): zero mean, unit variance over d, then gain and bias."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / xp.sqrt(var + eps) * g + b
+    """(..., d) -> (..., d): zero mean, unit variance over d, then gain and bias.
+
+    Means are sums times 1/d (a Python float keeps float32): ``mean()`` goes through a Python wrapper,
+    and with nine norms per forward the wrappers were about a quarter of a one-token forward's norm time.
+    """
+    inv_d = 1.0 / x.shape[-1]
+    xc = x - x.sum(axis=-1, keepdims=True) * inv_d  # (..., d) centred
+    var = (xc * xc).sum(axis=-1, keepdims=True) * inv_d  # (..., 1)
+    return xc * (1.0 / xp.sqrt(var + eps)) * g + b
 
 
 def gelu(x, xp):
@@ -144,7 +149,7 @@ def attend(q, k, v, allowed, xp):
     q (H, T, D), k (H, S, D), v (H, S, D), allowed (T, S) bool -> (T, H·D).
     """
     H, T, D = q.shape
-    scores = q @ xp.swapaxes(k, -1, -2) * (1.0 / math.sqrt(D))  # (H, T, S); a Python float keeps float32
+    scores = (q * (1.0 / math.sqrt(D))) @ xp.swapaxes(k, -1, -2)  # (H, T, S); scaled on the smaller side
     scores = xp.where(allowed, scores, MASKED)  # (H, T, S)
     out = softmax(scores, xp) @ v  # (H, T, D)
     return xp.swapaxes(out, 0, 1).reshape(T, H * D)  # (T, H·D)
