@@ -40,3 +40,37 @@ def test_bad_flags_get_one_line_and_exit_status_2(capsys, argv, message):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def families_table_rows(page: str) -> dict[str, list[str]]:
+    """The families page's same-harness Markdown table: first cell -> the other cells."""
+    rows = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 9 and cells[1][:1].isdigit():
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def recorded_row(m: dict) -> list[str]:
+    """One method of the record, written as the families page's table writes it."""
+    alpha = "–" if m["alpha"] is None else f"{m['alpha']:.2f}"
+    speeds = [f"{m[k]:.2f}×" for k in ("speedup", "decode_speedup", "predicted_decode_speedup")]
+    same = "yes" if m["greedy_identical"] else "no"
+    return [f"{m['tau']:.2f}", alpha, f"{m['c']:.2f}", f"{m['c_verify']:.2f}", *speeds, same]
+
+
+def test_the_families_table_is_the_recorded_run():
+    """The table typed into docs/families.md says what the record says, method by method, in order."""
+    record = json.loads((RESULTS / "spec-bench.json").read_text(encoding="utf-8"))
+    rows = families_table_rows((ROOT / "docs" / "families.md").read_text(encoding="utf-8"))
+    assert list(rows.values()) == [recorded_row(m) for m in record["methods"]]
+
+
+def test_the_families_table_check_catches_a_stale_cell():
+    record = json.loads((RESULTS / "spec-bench.json").read_text(encoding="utf-8"))
+    page = (ROOT / "docs" / "families.md").read_text(encoding="utf-8")
+    m = record["methods"][3]
+    stale = page.replace(f"| {m['speedup']:.2f}× |", f"| {m['speedup'] + 0.11:.2f}× |", 1)
+    assert stale != page
+    assert list(families_table_rows(stale).values()) != [recorded_row(m) for m in record["methods"]]
