@@ -11,6 +11,7 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+import fcntl  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -34,11 +35,19 @@ class Build:
 
 
 def sphinx_build(builder: str, *extra: str) -> Build:
-    """``sphinx-build -M <builder> docs _build -c .`` with the strict options, output captured."""
+    """``sphinx-build -M <builder> docs _build -c .`` with the strict options, output captured.
+
+    Builds hold an exclusive lock on ``_build/.build.lock``, so two test processes (pytest-xdist
+    workers) never write the same output at once, whatever the scheduling: one fresh-clone run
+    failed when the search index's temporary file vanished before Sphinx could rename it.
+    """
     cmd = [*SPHINX, "-M", builder, "docs", str(BUILD), "-c", ".", *STRICT, *extra]
-    proc = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
-    )
+    BUILD.mkdir(exist_ok=True)
+    with open(BUILD / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        proc = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+        )
     return Build(proc.returncode, proc.stdout + proc.stderr, BUILD / builder)
 
 
