@@ -20,6 +20,7 @@ import pytest
 from pybtex.database import BibliographyData, parse_file
 
 from conftest import Build
+from sitecheck import fenced_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 BIB = ROOT / "docs" / "references.bib"
@@ -157,7 +158,7 @@ def problems_on_page(name: str, text: str, bib: BibliographyData) -> list[str]:
     return problems
 
 
-CITE_ROLE = re.compile(r"\{cite:(?:label|t|p)\}`([^`]+)`")
+CITE_ROLE = re.compile(r"\{cite:[a-z]+\}`([^`]+)`")
 # What follows a source's name when it is cited rather than merely named: a locator.
 LOCATOR = (
     r"(?:§|Tables?|Figure|Fig\.|Algorithm|Alg\.|Appendix|App\.|Theorem|Thm\.|Corollary|Cor\.|Eq\.|Def\."
@@ -169,7 +170,7 @@ def footnote_problems(name: str, text: str, keys: set[str]) -> list[str]:
     """Footnote definitions that do not open with a ``{cite}`` role naming an entry of the .bib file."""
     problems = []
     for body in FOOTNOTE_DEF.findall(text):
-        m = re.match(CITE_ROLE, body)
+        m = CITE_ROLE.match(body)
         if not m or any(k.strip() not in keys for k in m.group(1).split(",")):
             problems.append(f"{name}: footnote {body[:60]!r} does not open with a {{cite}} of a .bib key")
     return problems
@@ -178,22 +179,19 @@ def footnote_problems(name: str, text: str, keys: set[str]) -> list[str]:
 def plain_citations(name: str, text: str, known: list[str]) -> list[str]:
     """Places where a source's shorthand, in plain text, is followed by a locator ("EAGLE-2, Table 1").
 
-    Table rows and code are left out: a column may be named after a source, and its cells cite it in
-    footnotes. Roles, links and inline code are removed first.
+    Only prose is read (outside fences, or in an admonition): code is left out, and so are table
+    rows, since a column may be named after a source whose cells cite it in footnotes. Roles, links
+    and inline code are removed first.
     """
+    names = "|".join(re.escape(s) for s in sorted(known, key=len, reverse=True))  # longest first
+    cited = re.compile(rf"(?<![\w/\[-])({names})(?![\w-])(?:'s)?(?: \d{{4}})?,? {LOCATOR}")
     problems = []
-    fenced = False
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        if fenced or line.lstrip().startswith("|"):
+    for number, line, inner in fenced_lines(text):
+        if (inner is not None and not inner.startswith("{admonition")) or line.lstrip().startswith("|"):
             continue
-        bare = re.sub(r"\{cite:[a-z]+\}`[^`]*`|\]\([^)]*\)|`[^`]*`", " ", line)
-        for short in sorted(known, key=len, reverse=True):
-            pattern = r"(?<![\w/\[-])" + re.escape(short) + r"(?![\w-])(?:'s)?(?: \d{4})?,? " + LOCATOR
-            if re.search(pattern, bare):
-                problems.append(f"{name}:{number}: {short!r} cited in plain text; use {{cite:label}}")
-                break
+        bare = re.sub(rf"{CITE_ROLE.pattern}|\]\([^)]*\)|`[^`]*`", " ", line)
+        if m := cited.search(bare):
+            problems.append(f"{name}:{number}: {m.group(1)!r} cited in plain text; use {{cite:label}}")
     return problems
 
 
