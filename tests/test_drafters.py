@@ -26,6 +26,7 @@ from specdec.sampling import (
     residual,
     speculative_decode,
 )
+from specdec.targets.model import ModelTarget
 
 TARGET = MarkovChain(
     np.array([[0.5, 0.3, 0.2, 0], [0.1, 0.6, 0.3, 0], [0.3, 0, 0.4, 0.3], [0.25, 0.25, 0.25, 0.25]])
@@ -295,6 +296,52 @@ ONE_HOT = np.eye(4)
 def test_a_bad_draft_is_refused_naming_the_rule(draft, error, match):
     with pytest.raises(error, match=match):
         speculative_decode(TARGET, Fixed(draft), np.array([0]), 5, 2, np.random.default_rng(0))
+
+
+def test_greedy_decoding_checks_a_drafts_shape_but_never_reads_its_rows():
+    """At temperature 0 verification reads only the draft's tokens: rows of the wrong shape are still refused,
+    rows that are not distributions are not looked at (the same draft is refused when sampling)."""
+    odd = Draft(np.array([1]), np.array([[0, 0.9, 0, 0]]), 0)
+    run = speculative_decode(TARGET, Fixed(odd), np.array([0]), 5, 2, np.random.default_rng(0), temperature=0)
+    plain = autoregressive_decode(TARGET, np.array([0]), 5, np.random.default_rng(0), temperature=0)
+    np.testing.assert_array_equal(run.tokens, plain.tokens)
+    with pytest.raises(ValueError, match=r"Draft.p_D must have shape \(1, 4\)"):
+        bad = Fixed(Draft(np.array([1]), ONE_HOT[[1, 2]], 0))
+        speculative_decode(TARGET, bad, np.array([0]), 5, 2, np.random.default_rng(0), temperature=0)
+
+
+class Misshapen:
+    """A target whose forwards return rows of the wrong shape (``start`` or ``score``)."""
+
+    def __init__(self, where: str):
+        self.where, self.inner = where, ModelTarget(TARGET)
+
+    def start(self, prompt):
+        row, features = self.inner.start(prompt)
+        return (row[None, :], features) if self.where == "start" else (row, features)
+
+    def score(self, tokens, parents):
+        rows, features = self.inner.score(tokens, parents)
+        return (rows[:-1], features) if self.where == "score" else (rows, features)
+
+    def commit(self, path):
+        self.inner.commit(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [
+        (
+            "start",
+            r"target's start must return the \(V,\) row after the prompt, got ndarray of shape \(1, 4\)",
+        ),
+        ("score", r"target's score must return \(3, 4\) rows for 3 new tokens, got shape \(2, 4\)"),
+    ],
+)
+def test_a_target_returning_misshapen_rows_is_refused(where, match):
+    with pytest.raises(ValueError, match=match):
+        speculative_decode(Misshapen(where), Fixed(Draft(np.array([1, 2]), ONE_HOT[[1, 2]], 0)),
+                           np.array([0]), 5, 2, np.random.default_rng(0), temperature=0)  # fmt: skip
 
 
 def test_drafters_check_their_own_arguments():

@@ -51,6 +51,16 @@ def test_t_new_tokens_at_once_equal_t_one_token_calls(params, tokens):
     assert np.abs(logits).max() > 1.0  # the comparison is not between near-zero numbers
 
 
+def test_last_only_computes_the_head_for_the_last_row_alone(params, tokens):
+    logits, hidden, _ = run(params, tokens, np.arange(12))
+    last, last_hidden = m.forward(params, CFG, tokens, np.arange(12), m.KVCache(CFG), last_only=True)
+    assert last.shape == (1, CFG.vocab_size) and last_hidden.shape == (12, CFG.d_model)
+    np.testing.assert_allclose(last, logits[-1:], **F32)
+    np.testing.assert_allclose(last_hidden, hidden, **F32)
+    with pytest.raises(TypeError, match="last_only must be a bool, got int"):
+        m.forward(params, CFG, tokens, np.arange(12), m.KVCache(CFG), last_only=1)
+
+
 def test_cached_forward_equals_recomputing_from_scratch(params, tokens):
     _, _, cache = run(params, tokens[:7], np.arange(7))
     logits, _, _ = run(params, tokens[7:], np.arange(7, 12), cache)

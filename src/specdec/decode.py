@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import check_sampling, sample, standardize_rows
+from specdec.core.rows import check_sampling, sample, softmax32, standardize_rows
 from specdec.core.tree import is_chain
 from specdec.core.typical import typical_rows, typical_verify_tree
-from specdec.core.verify import greedy_verify_tree, verify, verify_tree
+from specdec.core.verify import greedy_accept, verify, verify_tree
 from specdec.drafters.base import Context, Scored, check_draft
 from specdec.drafters.model import ModelDrafter
 from specdec.targets.model import ModelTarget
@@ -145,17 +145,23 @@ class _Run:
     top_p: float
     stop: int | None
     acceptance: str = "exact"
+    logits: bool = False  # the target returns float32 logits, not distributions
     written: list = field(default_factory=list)
     features: np.ndarray | None = None
     scored: Scored | None = None
 
 
+def _distributions(r: _Run, rows: np.ndarray) -> np.ndarray:
+    """The target's rows as float64 distributions at temperature 1 (a softmax when they are logits)."""
+    return softmax32(rows) if r.logits else rows
+
+
 def _pick(row: np.ndarray, r: _Run) -> int:
-    """One token from a (V,) target row: its argmax at temperature 0, else a draw from the standardised
-    row."""
+    """One token from a (V,) target row: its argmax at temperature 0 (of the logits or of the
+    distribution: the same token), else a draw from the standardised row."""
     if r.temperature == 0.0:
         return int(row.argmax())
-    p = standardize_rows(row, r.temperature, r.top_p)
+    p = standardize_rows(_distributions(r, row), r.temperature, r.top_p)
     return sample(typical_rows(p) if r.acceptance == "typical" else p, r.rng)
 
 
@@ -168,15 +174,17 @@ def _draft(r: _Run, V: int):
         return empty, empty, np.zeros((0, V)), 0, "iid"
     tokens = np.concatenate([r.prompt, np.array(r.written, dtype=np.int64)])
     ctx = Context(tokens, r.features, r.scored, None if slots is None else slots - 1)
-    return check_draft(r.drafter.propose(ctx, k, r.rng), k, V)
+    # at temperature 0 the draft's rows are never read: only their shape is checked
+    return check_draft(r.drafter.propose(ctx, k, r.rng), k, V, check_rows=r.temperature > 0.0)
 
 
 def _verify(r: _Run, x, parents, p_D, rule, rows) -> tuple[np.ndarray, np.ndarray]:
-    """Emitted tokens and accepted node indices of one step: greedy, Algorithm 1 on a chain, or the tree
-    rule."""
+    """Emitted tokens and accepted node indices of one step: greedy (on the rows' argmaxes alone),
+    Algorithm 1 on a chain, or the tree rule. The draft was checked by ``check_draft`` and the rows' shape
+    by the step, so nothing is checked twice."""
     if r.temperature == 0.0:
-        return greedy_verify_tree(x, parents, rows)
-    p_T = standardize_rows(rows, r.temperature, r.top_p)  # (n + 1, V)
+        return greedy_accept(x, parents, rows.argmax(axis=-1))
+    p_T = standardize_rows(_distributions(r, rows), r.temperature, r.top_p)  # (n + 1, V)
     if r.acceptance == "typical":
         return typical_verify_tree(x, parents, p_T, r.rng)
     if x.shape[0] and is_chain(parents):
@@ -193,6 +201,11 @@ def _step(r: _Run, result: DecodeResult, V: int) -> None:
     t0 = time.perf_counter()
     rows, features = r.target.score(tokens, tree)  # (n + 1, V), (n + 1, d)
     result.score_s += time.perf_counter() - t0
+    if getattr(rows, "shape", None) != (tokens.shape[0], V):
+        raise ValueError(
+            f"target's score must return ({tokens.shape[0]}, {V}) rows for {tokens.shape[0]} new tokens, "
+            f"got shape {getattr(rows, 'shape', None)}"
+        )
     emitted, accepted = _verify(r, x, parents, p_D, rule, rows)
     path = np.concatenate([[0], accepted + 1]).astype(np.intp)
     r.target.commit(path)
@@ -262,10 +275,16 @@ def decode(
     if callable(getattr(r.drafter, "reset", None)):
         r.drafter.reset()
     t0 = time.perf_counter()
-    rows, features = r.target.start(r.prompt)  # (L, V), (L, d)
-    V = rows.shape[1]
+    row, features = r.target.start(r.prompt)  # (V,), (L, d)
+    if getattr(row, "ndim", None) != 1:
+        raise ValueError(
+            f"target's start must return the (V,) row after the prompt, got {type(row).__name__}"
+            f" of shape {getattr(row, 'shape', None)}"
+        )
+    V = row.shape[0]
     _arrays.check_prompt_range(r.prompt, V)
-    r.written, r.features = [_pick(rows[-1], r)], np.asarray(features)
+    r.logits = bool(getattr(r.target, "logits", False))
+    r.written, r.features = [_pick(row, r)], np.asarray(features)
     result.prefill_s = time.perf_counter() - t0
     result.finished = r.written[-1] == r.stop
     while not result.finished and len(r.written) < r.max_new and _has_room(r.target):

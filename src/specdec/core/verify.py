@@ -48,7 +48,15 @@ from specdec import _arrays
 from specdec.core.rows import residual_weights, sample, sample_rows
 from specdec.core.tree import check_tree, children
 
-__all__ = ["RULES", "verify", "verify_batch", "greedy_verify_tree", "verify_tree", "tree_step_law"]
+__all__ = [
+    "RULES",
+    "verify",
+    "verify_batch",
+    "greedy_verify_tree",
+    "greedy_accept",
+    "verify_tree",
+    "tree_step_law",
+]
 
 RULES = ("iid", "one-hot", "without-replacement")
 """How the siblings of a draft tree were drawn; each makes :func:`verify_tree` lossless (module docstring)."""
@@ -153,7 +161,8 @@ def greedy_verify_tree(tokens, parents, p_target) -> tuple[np.ndarray, np.ndarra
     the first child (in index order) whose token is the argmax of the current row (ties to the lowest id,
     as ``np.argmax``), until no child is; then append that row's argmax. The result is what autoregressive
     greedy decoding emits after the context, token for token. On a chain this is the greedy prefix match:
-    drafts are kept while each equals the argmax of the row before it.
+    drafts are kept while each equals the argmax of the row before it. (:func:`greedy_accept` is the same
+    walk on the rows' argmaxes, unchecked: what the decoding loop calls.)
 
     Returns ``(emitted, accepted)``: ``emitted`` (a + 1,) int64 tokens, ``accepted`` (a,) int64 indices
     of the accepted nodes, root to leaf.
@@ -161,9 +170,14 @@ def greedy_verify_tree(tokens, parents, p_target) -> tuple[np.ndarray, np.ndarra
     tokens, parents = check_tree(tokens, parents)
     p_T = _arrays.tree_rows(p_target, tokens.shape[0])
     _arrays.check_token_range("tokens", tokens, p_T.shape[1])
-    best = p_T.argmax(axis=-1)  # (n + 1,)
+    return greedy_accept(tokens, parents, p_T.argmax(axis=-1))
+
+
+def greedy_accept(tokens: np.ndarray, parents: np.ndarray, best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`greedy_verify_tree` given ``best`` (n + 1,), the argmax of each row, for a tree already
+    checked: ``tokens`` (n,) and ``parents`` (n,) int64. Nothing is checked here."""
     n = tokens.shape[0]
-    if np.array_equal(parents, np.arange(-1, n - 1)):  # a chain: the greedy prefix match, vectorised
+    if n == 0 or parents[-1] == n - 2 and np.array_equal(parents, np.arange(-1, n - 1)):  # a chain
         a = int(np.argmin(np.append(tokens == best[:n], False)))  # the first draft that is not the argmax
         return np.append(tokens[:a], best[a]).astype(np.int64), np.arange(a, dtype=np.int64)
     kids = children(parents)

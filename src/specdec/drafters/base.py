@@ -108,9 +108,11 @@ def _depth(parents: np.ndarray) -> int:
     return int(d.max(initial=0))
 
 
-def check_draft(d: object, k: int, V: int | None):
+def check_draft(d: object, k: int, V: int | None, *, check_rows: bool = True):
     """What a drafter's ``propose(context, k, rng)`` returned, checked: a :class:`Draft` at most ``k`` deep,
     its (n, V) rows distributions (V columns when V is known), a cost >= 0 and a known rule.
+    ``check_rows=False`` checks the rows' dtype and shape but not their values (greedy decoding never
+    reads them).
 
     Returns ``(tokens, parents, p_D, cost, rule)``, tokens and parents int64.
     """
@@ -132,7 +134,8 @@ def check_draft(d: object, k: int, V: int | None):
             f"drafter's Draft.p_D must have shape {want}, one row per drafted token, got {p_D.shape}"
         )
     _arrays.check_token_range("drafter's Draft.tokens", tokens, p_D.shape[1])
-    _arrays.check_rows("drafter's Draft.p_D", p_D)
+    if check_rows:
+        _arrays.check_rows("drafter's Draft.p_D", p_D)
     if isinstance(d.cost, bool) or not isinstance(d.cost, (int, np.integer)):
         raise TypeError(
             f"drafter's Draft.cost must be an int (draft forward calls), got {type(d.cost).__name__}"

@@ -47,7 +47,8 @@ class CachedModelDrafter(Drafter):
         self.cache.truncate(common)
         self.forwards += 1
         self._seen = context.copy()
-        return self.draft.forward(context[common:], np.arange(common, context.shape[0]), self.cache)[0][-1]
+        positions = np.arange(common, context.shape[0])
+        return self.draft.forward(context[common:], positions, self.cache, last_only=True)[0][-1]
 
     def propose(self, context: Context, k: int, rng) -> Draft:
         context = as_context(context).tokens

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import softmax, softmax32
 from specdec.core.tree import layout
 from specdec.targets.base import Target
 
@@ -23,10 +22,14 @@ __all__ = ["CachedTarget"]
 
 class CachedTarget(Target):
     """A model with ``forward(tokens, positions, cache, mask) -> (logits, hidden)``, ``new_cache()``,
-    ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a target; its features are the
-    (T, d) last hidden states of each forward. ``capacity``: cache slots, by default the cache
-    ``new_cache()`` makes; scored positions that are then dropped need room too, and :meth:`room` says how
-    many new tokens, and how deep, the next forward can take (cache slots, position ids below n_ctx)."""
+    ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a target; its rows are the
+    model's float32 logits (``logits = True``: the loop turns them into distributions only when it
+    samples) and its features the (T, d) last hidden states of each forward. ``capacity``: cache slots, by
+    default the cache ``new_cache()`` makes; scored positions that are then dropped need room too, and
+    :meth:`room` says how many new tokens, and how deep, the next forward can take (cache slots, position
+    ids below n_ctx)."""
+
+    logits = True
 
     def __init__(self, model, *, capacity: int | None = None):
         if not (callable(getattr(model, "forward", None)) and callable(getattr(model, "new_cache", None))):
@@ -40,25 +43,23 @@ class CachedTarget(Target):
             self.cache = type(self.cache)(model.cfg, capacity)
         self._base = self._n = 0  # cache length before the last score, and its new tokens
 
-    def _forward(self, tokens: np.ndarray, positions: np.ndarray, mask) -> tuple[np.ndarray, np.ndarray]:
-        self._base, self._n = self.cache.length, tokens.shape[0]
-        logits, hidden = self.model.forward(tokens, positions, self.cache, mask)  # (T, V), (T, d)
-        rows = softmax32(logits) if logits.dtype == np.float32 else softmax(logits)  # (T, V)
-        return rows, hidden
-
     def start(self, prompt) -> tuple[np.ndarray, np.ndarray]:
-        """Empty the cache and run the prompt's forward: (L, V) rows, (L, d) hidden states."""
+        """Empty the cache and run the prompt's forward: the (V,) logits after the whole prompt (the head
+        runs on the last position only) and the (L, d) hidden states."""
         prompt = _arrays.prompt(prompt)
         self.cache.truncate(0)
-        return self._forward(prompt, np.arange(prompt.shape[0]), None)
+        self._base, self._n = 0, prompt.shape[0]
+        logits, hidden = self.model.forward(prompt, np.arange(prompt.shape[0]), self.cache, last_only=True)
+        return logits[-1], hidden  # (V,), (L, d)
 
     def score(self, tokens, parents) -> tuple[np.ndarray, np.ndarray]:
-        """(n, V) rows and (n, d) hidden states of a tree of n new tokens, in one forward."""
+        """(n, V) logits and (n, d) hidden states of a tree of n new tokens, in one forward."""
         tokens = _arrays.token_array("tokens", tokens)
         _arrays.check_token_range("tokens", tokens, self.vocab_size)
         d, tree = layout(parents)  # (n,), (n, n)
         if d.shape != tokens.shape:
             raise ValueError(f"parents must have the shape of tokens {tokens.shape}, got {d.shape}")
+        is_chain = not d.size or bool(d[-1] == d.shape[0] - 1)  # the last node n − 1 deep: a chain
         P, n = self.cache.length, tokens.shape[0]
         slots, path = self.room()
         if n > slots or int(d.max(initial=-1)) >= path:
@@ -66,9 +67,13 @@ class CachedTarget(Target):
                 f"tokens: a tree of {n} new tokens, {int(d.max(initial=-1)) + 1} deep, does not fit after "
                 f"{P} cached ones: room for {slots} tokens, {path} deep"
             )
-        mask = np.ones((n, P + n), dtype=bool)  # every new token sees the whole cache
-        mask[:, P:] = tree
-        return self._forward(tokens, P + d, mask)
+        if is_chain:  # the model's default mask: the whole cache, causal among the new tokens
+            mask = None
+        else:
+            mask = np.ones((n, P + n), dtype=bool)  # every new token sees the whole cache
+            mask[:, P:] = tree
+        self._base, self._n = P, n
+        return self.model.forward(tokens, P + d, self.cache, mask)  # (n, V) logits, (n, d)
 
     def commit(self, path) -> None:
         """Keep the last forward's new positions ``path`` (increasing, as a chain), drop the others."""

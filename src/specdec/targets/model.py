@@ -80,7 +80,7 @@ class ModelTarget(Target):
         out = self.model(self.context)
         rows = _arrays.model_output(self.name, out, self.context.shape[0], self.vocab_size, 0)
         self.vocab_size = rows.shape[1]
-        return rows, rows
+        return rows[-1], rows
 
     def score(self, tokens, parents) -> tuple[np.ndarray, np.ndarray]:
         self._scored = np.asarray(tokens, dtype=np.int64)

@@ -138,9 +138,10 @@ class Tutor:
                 raise ValueError(f"sentence {n} of {len(parts)}: {exc}") from None
         return [self.correct(part) for part in parts]
 
-    def forward(self, tokens, positions, cache: model.KVCache, mask=None):
-        """:func:`specdec.tutor.model.forward` with these weights: (T, V) logits, (T, d) hidden states."""
-        return model.forward(self._inference, self.cfg, tokens, positions, cache, mask)
+    def forward(self, tokens, positions, cache: model.KVCache, mask=None, last_only: bool = False):
+        """:func:`specdec.tutor.model.forward` with these weights: (T, V) logits (``last_only``: (1, V), the
+        last new token's), (T, d) hidden states."""
+        return model.forward(self._inference, self.cfg, tokens, positions, cache, mask, last_only)
 
     def new_cache(self) -> model.KVCache:
         return model.KVCache(self.cfg)

@@ -193,8 +193,10 @@ def embed(p: dict, tokens, positions):
     return p["wte"][tokens] + p["wpe"][positions]
 
 
-def head(p: dict, x, xp):
-    """(T, d) residual stream -> (T, V) logits, (T, d) final hidden states (after the final norm).
+def head(p: dict, x, xp, last_only: bool = False):
+    """(T, d) residual stream -> (T, V) logits, (T, d) final hidden states (after the final norm);
+    ``last_only``: the logits of the last row only, (1, V) (a prompt's forward needs no more: the head is
+    V·d multiply-adds a row, about as many as the rest of this model's layers).
 
     The head is tied: ``h @ wte.T``. Inference may pass ``p["wte_T"]``, the same matrix transposed
     into a contiguous (d, V) array (:func:`for_inference`): BLAS reads it about 10 % faster than
@@ -202,7 +204,7 @@ def head(p: dict, x, xp):
     """
     h = layer_norm(x, p["ln_f.g"], p["ln_f.b"], xp)  # (T, d)
     w = p["wte_T"] if "wte_T" in p else p["wte"].T  # (d, V)
-    return matmul(h, w, xp), h  # (T, V) tied head, (T, d)
+    return matmul(h[-1:] if last_only else h, w, xp), h  # (T or 1, V) tied head, (T, d)
 
 
 def for_inference(p: dict) -> dict:
@@ -307,14 +309,17 @@ def _check_forward(cfg: Config, tokens, positions, cache: KVCache, mask) -> tupl
     return tokens, positions, allowed
 
 
-def forward(p: dict, cfg: Config, tokens, positions, cache: KVCache, mask=None):
-    """T new tokens through the model, with the cache; returns ``(logits (T, V), hidden (T, d))``.
+def forward(p: dict, cfg: Config, tokens, positions, cache: KVCache, mask=None, last_only: bool = False):
+    """T new tokens through the model, with the cache; returns ``(logits (T, V), hidden (T, d))``, or with
+    ``last_only`` the logits of the last new token only, ``(1, V)`` (a prompt's forward).
 
     ``tokens`` (T,) ids; ``positions`` (T,) position ids in [0, n_ctx) (a chain continues at
     ``cache.length``; tree nodes take their depth). ``mask`` (T, cache.length + T) bool, True where new
     token t may attend; default: every cached position and the new tokens up to t (causal). The new
     keys and values are appended to ``cache`` (``cache.length`` grows by T). float32 throughout.
     """
+    if not isinstance(last_only, bool):
+        raise TypeError(f"last_only must be a bool, got {type(last_only).__name__}")
     tokens, positions, allowed = _check_forward(cfg, tokens, positions, cache, mask)
     P, T = cache.length, tokens.shape[0]
     S = P + T
@@ -327,7 +332,7 @@ def forward(p: dict, cfg: Config, tokens, positions, cache: KVCache, mask=None):
         x = x + matmul(a, p[f"h{i}.attn.w_o"], np) + p[f"h{i}.attn.b_o"]  # (T, d)
         x = x + mlp(layer_norm(x, p[f"h{i}.ln2.g"], p[f"h{i}.ln2.b"], np), p, i, np)  # (T, d)
     cache.length = S
-    return head(p, x, np)
+    return head(p, x, np, last_only)
 
 
 # --- weights files --------------------------------------------------------------------------------
