@@ -16,6 +16,7 @@ import pytest
 
 from lossless import P_MIN, after_first_law, chisquare_p
 from specdec.drafters.input_guided import InputGuided
+from specdec.drafters.lookup import prompt_lookup
 from specdec.drafters.ngram import NGramDrafter
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
@@ -216,6 +217,28 @@ def test_prompt_lookup_copies_what_followed_the_last_earlier_match():
     assert PromptLookup(10, max_ngram=1).propose(
         np.array([2, 3, 1, 7, 3, 8, 2, 3]), 2, rng
     ).tokens.tolist() == [8, 2]
+
+
+def test_prompt_lookup_equals_a_search_over_every_window():
+    """The search from the last token's earlier positions finds what a scan of every earlier n-gram finds."""
+
+    def scan(context, k, max_ngram):
+        L = len(context)
+        for n in range(min(max_ngram, L - 1), 0, -1):
+            starts = [s for s in range(L - n) if context[s : s + n] == context[L - n :]]
+            if starts:
+                return context[starts[-1] + n : starts[-1] + n + k]
+        return []
+
+    rng = np.random.default_rng(7)
+    found = 0
+    for _ in range(400):
+        context = rng.integers(0, 4, rng.integers(1, 30))
+        k, max_ngram = int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        want = scan(context.tolist(), k, max_ngram)
+        assert prompt_lookup(context, k, max_ngram).tolist() == want
+        found += bool(want)
+    assert 100 < found < 400  # both outcomes were exercised
 
 
 def test_an_empty_draft_is_one_plain_target_step():

@@ -177,9 +177,12 @@ def greedy_accept(tokens: np.ndarray, parents: np.ndarray, best: np.ndarray) -> 
     """:func:`greedy_verify_tree` given ``best`` (n + 1,), the argmax of each row, for a tree already
     checked: ``tokens`` (n,) and ``parents`` (n,) int64. Nothing is checked here."""
     n = tokens.shape[0]
-    if n == 0 or parents[-1] == n - 2 and np.array_equal(parents, np.arange(-1, n - 1)):  # a chain
-        a = int(np.argmin(np.append(tokens == best[:n], False)))  # the first draft that is not the argmax
-        return np.append(tokens[:a], best[a]).astype(np.int64), np.arange(a, dtype=np.int64)
+    if parents.tolist() == list(range(-1, n - 1)):  # a chain: the greedy prefix match, on lists (small n)
+        x, b = tokens.tolist(), best.tolist()
+        a = 0
+        while a < n and x[a] == b[a]:  # the first draft that is not the argmax ends the match
+            a += 1
+        return np.array(x[:a] + [b[a]], dtype=np.int64), np.arange(a, dtype=np.int64)
     kids = children(parents)
     node, accepted = -1, []
     while True:

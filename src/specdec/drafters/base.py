@@ -120,8 +120,9 @@ def check_draft(d: object, k: int, V: int | None, *, check_rows: bool = True):
         raise TypeError(f"drafter's propose must return a Draft, got {type(d).__name__}")
     tokens, parents = check_tree(_arrays.token_array("drafter's Draft.tokens", d.tokens), d.tree_parents)
     p_D = _arrays.float_array("drafter's Draft.p_D", d.p_D, 2)
-    if _depth(parents) > k:
-        raise ValueError(f"drafter's Draft must be at most k={k} tokens deep, got {_depth(parents)}")
+    depth = tokens.shape[0] if d.parents is None else _depth(parents)  # a chain is as deep as it is long
+    if depth > k:
+        raise ValueError(f"drafter's Draft must be at most k={k} tokens deep, got {depth}")
     n = tokens.shape[0]
     if V is not None and p_D.shape[1] != V:
         raise ValueError(

@@ -15,13 +15,17 @@ def prompt_lookup(context: np.ndarray, k: int, max_ngram: int) -> np.ndarray:
     """(L,) -> (j,), j <= k: what followed the last earlier occurrence of the context's final n-gram.
 
     n runs from ``max_ngram`` down to 1; the first n with an earlier match wins. Empty when nothing matches.
+    The search starts from the earlier positions of the last token and keeps those whose n − 1 tokens
+    before them match too: a few array operations, whatever the context's length.
     """
     L = context.shape[0]
+    ends = np.flatnonzero(context[:-1] == context[-1])  # (e,) earlier positions of the last token
     for n in range(min(max_ngram, L - 1), 0, -1):
-        windows = np.lib.stride_tricks.sliding_window_view(context[:-1], n)  # (L-n, n), starts 0 .. L-n-1
-        starts = np.flatnonzero((windows == context[-n:]).all(axis=1))  # earlier matches of the last n tokens
-        if starts.size:
-            after = starts[-1] + n  # the token after the last earlier match, < L
+        ok = ends[ends >= n - 1]  # the n-gram ending at each must fit in the context
+        for back in range(1, n):
+            ok = ok[context[ok - back] == context[L - 1 - back]]
+        if ok.size:
+            after = int(ok[-1]) + 1  # the token after the last earlier match, < L
             return context[after : after + k]
     return context[:0]
 
