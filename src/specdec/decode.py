@@ -28,7 +28,7 @@ from specdec import _arrays, _checks
 from specdec.core.rows import check_sampling, sample, softmax32, standardize_rows
 from specdec.core.tree import is_chain
 from specdec.core.typical import typical_rows, typical_verify_tree
-from specdec.core.verify import greedy_accept, verify, verify_tree
+from specdec.core.verify import accept_chain, greedy_accept, verify_tree
 from specdec.drafters.base import Context, Scored, check_draft
 from specdec.drafters.model import ModelDrafter
 from specdec.targets.model import ModelTarget
@@ -188,7 +188,7 @@ def _verify(r: _Run, x, parents, p_D, rule, rows) -> tuple[np.ndarray, np.ndarra
     if r.acceptance == "typical":
         return typical_verify_tree(x, parents, p_T, r.rng)
     if x.shape[0] and is_chain(parents):
-        emitted, n = verify(p_T, p_D, x, r.rng)
+        emitted, n = accept_chain(p_T, p_D, x, r.rng)
         return emitted, np.arange(n)
     return verify_tree(x, parents, p_T, p_D, r.rng, rule=rule)
 

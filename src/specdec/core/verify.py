@@ -51,6 +51,7 @@ from specdec.core.tree import check_tree, children
 __all__ = [
     "RULES",
     "verify",
+    "accept_chain",
     "verify_batch",
     "greedy_verify_tree",
     "greedy_accept",
@@ -84,6 +85,12 @@ def verify(p_target, p_draft, draft_tokens, rng):
     Returns ``(tokens, n_accepted)``: ``tokens`` a 1-D int array of length ``n_accepted + 1``.
     """
     p_T, p_D, x = _arrays.step(p_target, p_draft, draft_tokens, rng, batched=False)
+    return accept_chain(p_T, p_D, x, rng)
+
+
+def accept_chain(p_T: np.ndarray, p_D: np.ndarray, x: np.ndarray, rng) -> tuple[np.ndarray, int]:
+    """:func:`verify` on inputs already checked (the decoding loop's: the target's rows, a checked draft):
+    the same draws, the same result; only a drafted token of draft probability 0 is still refused."""
     k = x.shape[0]
     rows = np.arange(k)
     p_T_of_x = p_T[rows, x]  # (k,) p_T(x_i)
