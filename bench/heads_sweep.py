@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     tutor = Tutor.load()
     target = CachedTarget(tutor, capacity=4 * tutor.cfg.n_ctx)
     ps = sb.prompts(tutor, args.held_out, args.pairs, args.seed)
-    t = sb.cost_curve(tutor, 1 + max(SIZES), 10)  # every forward's T, for the summary's cost-curve column
+    t = sb.cost_curve(tutor, 1, 30)  # the one-token forward, for the record's t(1)
     fns = {"autoregressive": (None, 0, True)} | configurations(tutor, SIZES)
     ref = [
         sb.run_once(target, fns["autoregressive"], p, np.random.default_rng(0), 0.0)[0].tokens.tolist()
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     ]
     ns = argparse.Namespace(repeats=args.repeats, seed=args.seed)
     acc = sb.measure(target, fns, ps, ref, ns, 0.0, "sweep")
-    base = sb.summary("autoregressive", acc.pop("autoregressive"), t, None, len(ps), True)
+    base = sb.summary("autoregressive", acc.pop("autoregressive"), None, len(ps), True)
     out = {
         "command": "python bench/heads_sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": date.today().isoformat(),
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
         "sweep": [],
     }
     for name, a in acc.items():
-        rec = sb.summary(name, a, t, base, len(ps), True)
+        rec = sb.summary(name, a, base, len(ps), True)
         if name.endswith("chain"):
             rec["per_depth_acceptance"] = per_depth(a["runs"])
             out["chains"][name] = rec

@@ -15,18 +15,25 @@ alike); the fastest run of each method counts. The loop resets every drafter bef
 drafter keeps a cache or a pool from one run to the next. BLAS runs one thread (set before NumPy loads):
 on a shared 2-core machine a threaded BLAS makes multi-token forwards erratic.
 
-Per method: τ (tokens written per target forward after the prompt's, bonus included, nothing counted
-after ``<eos>``), α (accepted drafts over tested drafts, for chain drafters), target and draft forwards,
-c (measured drafting time per drafted token over t(1), the time of a one-token target forward),
-c_verify (the measured time of its own target forwards after the prompt's, per step, over t(1); the
-same from the cost curve of random tokens beside it), the whole in-situ step (everything after the
-prompt's forward but the drafting: forward, verification, cache rollback, bookkeeping) over the isolated
-forwards of the same sizes on the cost curve, tokens written per target forward counting the prompt's
-(the first token is written by it), the share of wall time spent in the prompt's forward (it bounds the
-end-to-end speedup, Amdahl's law), tokens/s, the measured speedup of the decoding phase (after the
-prompt's forward, which every method shares) and end to end, the speedup predicted by
-:func:`specdec.speedup.speedup_from_tau`, and whether the greedy output equals autoregressive greedy output
-on every prompt.
+The isolated forwards: on every ``--isolated-every``-th prompt, right after its runs (so the machine is in
+the same state), each method's kept run is replayed as bare forwards: the prompt's, then one of the same
+shape as each step (P cached positions, T new tokens), the cache cut back as the run cut it, random
+tokens, nothing between the forwards; the fastest of ``--repeats`` replays, as the fastest of the runs
+counts (:func:`isolated_costs`). It is
+what the steps' forwards cost with no loop around them, at the same context lengths, and what the in-situ
+forward and the whole step are compared with.
+
+Per method: τ (tokens written per target forward after the prompt's, bonus included, nothing counted after
+``<eos>``), α (accepted drafts over tested drafts, for chain drafters), target and draft forwards, c
+(measured drafting time per drafted token over t(1), the time of a one-token target forward), c_verify
+(the measured time of its own target forwards after the prompt's, per step, over t(1)), the in-situ
+forward and the whole in-situ step (everything after the prompt's forward but the drafting: forward,
+verification, cache rollback, bookkeeping) over the isolated forwards of the same shapes, tokens written
+per target forward counting the prompt's (the first token is written by it), the share of wall time spent
+in the prompt's forward (it bounds the end-to-end speedup, Amdahl's law), tokens/s, the measured speedup
+of the decoding phase (after the prompt's forward, which every method shares) and end to end, the speedup
+predicted by :func:`specdec.speedup.speedup_from_tau`, and whether the greedy output equals autoregressive
+greedy output on every prompt.
 """
 
 from __future__ import annotations
@@ -134,6 +141,45 @@ def cost_curve(model: Tutor, t_max: int, repeats: int) -> np.ndarray:
     return np.array([np.nan] + [statistics.median(times[T]) for T in times])
 
 
+def step_shapes(run, prompt_len: int) -> list[tuple[int, int]]:
+    """(P, T) of every verification step of a run: the cached positions before it (the prompt and the
+    tokens written but the pending one) and the new tokens it scored."""
+    out, P = [], prompt_len
+    for written, T in zip(run.written_per_step, run.scored_per_step, strict=True):
+        out.append((P, T))
+        P += written
+    return out
+
+
+def isolated_costs(model: Tutor, prompt_len: int, run, repeats: int) -> list[float]:
+    """The forwards of ``run``'s steps replayed with no loop around them: the prompt's forward, then each
+    step's forward of T new tokens after P cached positions (:func:`step_shapes`), the cache cut back to
+    the tokens the step wrote, one after another as in the run; random tokens, the default causal mask.
+    The per-step times (seconds) of the fastest of ``repeats`` replays: chosen as the runs are, the fastest
+    of ``repeats`` whole runs."""
+    shapes = step_shapes(run, prompt_len)
+    if not shapes:
+        return []
+    n_ctx = model.cfg.n_ctx
+    capacity = max(P + T for P, T in shapes)
+    tokens = np.random.default_rng(0).integers(3, model.vocab_size, capacity)
+    cache = type(model.new_cache())(model.cfg, capacity)
+    best: list[float] = []
+    for _ in range(repeats):
+        times = []
+        cache.truncate(0)
+        model.forward(tokens[:prompt_len], np.arange(prompt_len), cache, last_only=True)
+        for P, T in shapes:
+            cache.truncate(P)
+            positions = np.minimum(np.arange(P, P + T), n_ctx - 1)  # a tree's nodes share depths
+            t0 = time.perf_counter()
+            model.forward(tokens[P : P + T], positions, cache)
+            times.append(time.perf_counter() - t0)
+        if not best or sum(times) < sum(best):
+            best = times
+    return best
+
+
 def methods(tutor: Tutor, draft: Tutor, temperature: float, args) -> dict:
     """Name -> (drafter or None, k, chain): every method of the table, Lookahead greedy only."""
     V = tutor.vocab_size
@@ -185,8 +231,15 @@ def run_once(target: CachedTarget, method: tuple, prompt: np.ndarray, rng, tempe
 
 
 def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, label: str) -> dict:
-    """Every method on every prompt: ``repeats`` rounds of all methods in turn, the fastest run kept."""
-    acc = {name: {"runs": [], "draft_s": 0.0, "same": 0, "chain": m[2]} for name, m in fns.items()}
+    """Every method on every prompt: ``repeats`` rounds of all methods in turn, the fastest run kept. On
+    every ``isolated_every``-th prompt, right after its runs (the machine in the same state), each kept
+    run's forwards are replayed alone (:func:`isolated_costs`): ``iso`` holds their per-step times beside
+    the run, ``None`` on the other prompts."""
+    acc = {
+        n: {"runs": [], "lens": [], "iso": [], "drafting": [], "draft_s": 0.0, "same": 0, "chain": m[2]}
+        for n, m in fns.items()
+    }
+    every = getattr(args, "isolated_every", 0)
     for i, p in enumerate(ps):
         best: dict = {}
         for _ in range(args.repeats):  # interleaved: one run of each method, then again
@@ -194,8 +247,14 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
                 run, draft_s = run_once(target, method, p, np.random.default_rng([args.seed, i]), temperature)
                 if name not in best or run.total_s < best[name][0].total_s:
                     best[name] = (run, draft_s)
+        timed = every and i % every == 0
         for name, (run, draft_s) in best.items():
             acc[name]["runs"].append(run)
+            acc[name]["lens"].append(len(p))
+            acc[name]["iso"].append(
+                isolated_costs(target.model, len(p), run, args.repeats) if timed else None
+            )
+            acc[name]["drafting"].append(draft_s)
             acc[name]["draft_s"] += draft_s
             acc[name]["same"] += temperature == 0.0 and run.tokens.tolist() == refs[i]
         if sys.stderr.isatty() or i + 1 == len(ps) or (i + 1) % 50 == 0:
@@ -204,13 +263,12 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
     return acc
 
 
-def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int, greedy_run: bool) -> dict:
+def summary(name: str, a: dict, base: dict | None, n_prompts: int, greedy_run: bool) -> dict:
     """The per-method record (see the module docstring)."""
     runs = a["runs"]
     steps = [n for r in runs for n in r.accepted_per_step]
     drafted = [d for r in runs for d in r.drafted_per_step]
     tested = sum(n + (n < d) for n, d in zip(steps, drafted, strict=True))
-    T = [x for r in runs for x in r.scored_per_step]
     tokens, decode_tokens = sum(len(r.tokens) for r in runs), sum(len(r.tokens) - 1 for r in runs)
     total_s, decode_s = sum(r.total_s for r in runs), sum(r.total_s - r.prefill_s for r in runs)
     tau = decode_tokens / len(steps)  # tokens written after the first, per step: nothing past <eos>
@@ -219,11 +277,15 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
     t1 = base["t1_s"] if base is not None else score_s / len(steps)  # in situ
     c = a["draft_s"] / sum(drafted) / t1 if sum(drafted) and a["draft_s"] else 0.0
     c_verify = score_s / len(steps) / t1  # its own forwards, measured in the runs
-    c_verify_curve = float(np.mean(t[np.array(T)] / t[1]))  # the same from the cost curve (random tokens)
+    # the prompts replayed alone: their steps' forwards in situ and alone
+    timed = [i for i, iso in enumerate(a["iso"]) if iso is not None]
+    iso_s = sum(sum(a["iso"][i]) for i in timed)
+    iso_steps = sum(len(a["iso"][i]) for i in timed)
+    fwd_s = sum(runs[i].score_s for i in timed)
     # a whole step in situ: everything after the prompt's forward but the drafting (the forward, the
-    # verification, the cache rollback, the loop's bookkeeping), against the isolated forwards of the same T
+    # verification, the cache rollback, the loop's bookkeeping)
+    step_timed = sum(runs[i].total_s - runs[i].prefill_s - a["drafting"][i] for i in timed)
     step_s = (decode_s - a["draft_s"]) / len(steps)
-    step_over_curve = step_s / float(np.mean(t[np.array(T)]))
     prefill_s = sum(r.prefill_s for r in runs)
     rec = {
         "name": name,
@@ -234,9 +296,11 @@ def summary(name: str, a: dict, t: np.ndarray, base: dict | None, n_prompts: int
         "draft_forwards": sum(r.draft_calls for r in runs),
         "c": round(c, 4),
         "c_verify": round(c_verify, 3),
-        "c_verify_cost_curve": round(c_verify_curve, 3),
+        "isolated_forward_ms": round(iso_s / iso_steps * 1e3, 4) if iso_steps else None,
         "step_ms": round(step_s * 1e3, 4),
-        "step_over_cost_curve": round(step_over_curve, 3),
+        "forward_over_isolated": round(fwd_s / iso_s, 3) if iso_steps else None,
+        "step_over_isolated": round(step_timed / iso_s, 3) if iso_steps else None,
+        "isolated_prompts": len(timed),
         "tokens_per_target_forward": round(tokens / sum(r.target_calls for r in runs), 3),
         "prefill_share": round(prefill_s / total_s, 3),
         "t1_s": t1,
@@ -259,6 +323,7 @@ INT_FLAGS = {  # flag: (default, minimum, help)
     "held_out": (150, 0, "held-out sentences (seeded subset)"),
     "pairs": (150, 0, "hand-written pairs (seeded subset)"),
     "repeats": (3, 1, "rounds of every method per prompt; the fastest run of each counts"),
+    "isolated_every": (3, 0, "time the isolated forwards of every n-th prompt's steps (0: none)"),
     "seed": (0, 0, "seed of the prompt subsets and of every run"),
     "k_draft": (3, 1, "drafts per step of the draft model"),
     "k_ngram": (3, 1, "drafts per step of the n-gram draft"),
@@ -319,8 +384,8 @@ def run_all(args, argv) -> dict:
     refs = [run_once(target, ar, p, np.random.default_rng(0), 0.0)[0].tokens.tolist() for p in ps]
     for label, temp in (("greedy", 0.0), ("sampling", TEMPERATURE)):
         acc = measure(target, methods(tutor, draft, temp, args), ps, refs, args, temp, label)
-        base = summary("autoregressive", acc.pop("autoregressive"), t, None, len(ps), temp == 0)
-        recs = [summary(n, a, t, base, len(ps), temp == 0) for n, a in acc.items()]
+        base = summary("autoregressive", acc.pop("autoregressive"), None, len(ps), temp == 0)
+        recs = [summary(n, a, base, len(ps), temp == 0) for n, a in acc.items()]
         key = "" if temp == 0 else "sampling_"
         out[key + "baseline"], out[key + "methods"] = base, recs
     out["sampling_temperature"] = TEMPERATURE
@@ -355,11 +420,12 @@ def table(out: dict) -> str:
     """The readable report."""
     lines = [
         f"{out['cpu']}, BLAS threads {out['blas_threads']}, t(1) = {out['target_t1_ms']} ms",
-        "c_ver: target forwards per step / t(1); step: the whole in-situ step over isolated forwards of the",
-        "same sizes; tok/fw: tokens written per target forward, the prompt's included; prefill: its share",
+        "c_ver: target forwards per step / t(1); fwd, step: the in-situ forward and the whole step (drafting",
+        "excluded) over isolated forwards of the same shapes; tok/fw: tokens written per target forward, the",
+        "prompt's included; prefill: its share of the time",
     ]
     head = (
-        f"{'method':34} {'tau':>5} {'alpha':>5} {'c':>6} {'c_ver':>5} {'step':>5} {'tok/fw':>6} "
+        f"{'method':34} {'tau':>5} {'alpha':>5} {'c':>6} {'c_ver':>5} {'fwd':>5} {'step':>5} {'tok/fw':>6} "
         f"{'prefill':>7} {'tok/s':>7} {'speedup':>7} {'decode':>6} {'pred':>5} identical"
     )
     for key, title in (("", "greedy"), ("sampling_", f"temperature {out['sampling_temperature']}")):
@@ -368,7 +434,8 @@ def table(out: dict) -> str:
             alpha = "-" if r["alpha"] is None else f"{r['alpha']:.3f}"
             lines.append(
                 f"{r['name']:34} {r['tau']:5.2f} {alpha:>5} {r['c']:6.3f} {r['c_verify']:5.2f} "
-                f"{r['step_over_cost_curve']:5.2f} {r['tokens_per_target_forward']:6.2f} "
+                f"{r['forward_over_isolated']:5.2f} {r['step_over_isolated']:5.2f} "
+                f"{r['tokens_per_target_forward']:6.2f} "
                 f"{r['prefill_share']:7.1%} {r['tokens_per_s']:7.0f} "
                 f"{r.get('speedup', 1.0):7.2f} {r.get('decode_speedup', 1.0):6.2f} "
                 f"{r.get('predicted_decode_speedup', 1.0):5.2f} {r['greedy_identical']}"

@@ -844,6 +844,36 @@ def test_model_errors_name_the_argument_shapes_and_the_row_of_the_model_output()
         speculative_decode(wrong_vocab_model, UNIFORM, prompt, 5, 2, np.random.default_rng(0))
 
 
+class ClaimsCheckedRows:
+    """A model that says its rows are checked where it is built (``rows_checked``), as MarkovChain and
+    NGramModel do, wrapping one whose last row is not a distribution."""
+
+    rows_checked = True
+
+    def __init__(self, shape_ok: bool = True):
+        self.shape_ok = shape_ok
+
+    def __call__(self, tokens):
+        return bad_last_row_model(tokens) if self.shape_ok else wrong_rows_model(tokens)
+
+
+def test_a_model_with_checked_rows_skips_the_value_check_but_not_the_shape_check():
+    """The toy models check their tables once, so the loop does not re-check every row they return; the
+    (L, V) shape of every output is still checked."""
+    assert MarkovChain.rows_checked is True and NGramModel.rows_checked is True
+    prompt = np.array([0, 1, 2])
+    greedy = dict(temperature=0)  # argmax only: nothing downstream reads the row's values
+    autoregressive_decode(
+        ClaimsCheckedRows(), prompt, 2, np.random.default_rng(0), **greedy
+    )  # not re-checked
+    with pytest.raises(ValueError, match="target output is not a distribution"):
+        autoregressive_decode(bad_last_row_model, prompt, 2, np.random.default_rng(0), **greedy)  # checked
+    with pytest.raises(ValueError, match="target must return a \\(len\\(tokens\\), V\\)"):
+        autoregressive_decode(
+            ClaimsCheckedRows(shape_ok=False), prompt, 2, np.random.default_rng(0), **greedy
+        )
+
+
 def test_one_residual_helper_with_the_fall_back_to_p_T():
     """_residual_weights is the single implementation: residual rows, and p_T where there is no residual
     mass."""

@@ -32,6 +32,7 @@ def test_the_recorded_table_is_the_recorded_json():
         (["--k-draft", "-3"], "--k-draft must be >= 1, got -3"),
         (["--held-out", "0", "--pairs", "0"], "no prompts to run"),
         (["--record", "out.txt"], "--record must name a .json file"),
+        (["--isolated-every", "-1"], "--isolated-every must be >= 0, got -1"),
     ],
 )
 def test_bad_flags_get_one_line_and_exit_status_2(capsys, argv, message):
@@ -40,6 +41,20 @@ def test_bad_flags_get_one_line_and_exit_status_2(capsys, argv, message):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_a_runs_steps_are_replayed_at_the_shapes_it_scored():
+    """Step i scores T new tokens after the prompt and every token written before it but the pending one;
+    the replay times one bare forward of each shape, in order."""
+    from specdec.decode import DecodeResult
+    from specdec.tutor import Tutor
+
+    run = DecodeResult(tokens=None, target_calls=4, written_per_step=[3, 1, 2], scored_per_step=[4, 2, 3])
+    shapes = spec_bench.step_shapes(run, 10)
+    assert shapes == [(10, 4), (13, 2), (14, 3)]
+    times = spec_bench.isolated_costs(Tutor.load(), 10, run, 2)
+    assert len(times) == 3 and all(0 < t < 1 for t in times)
+    assert spec_bench.isolated_costs(Tutor.load(), 10, DecodeResult(tokens=None, target_calls=1), 2) == []
 
 
 def families_table_rows(page: str) -> dict[str, list[str]]:

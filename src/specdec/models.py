@@ -135,6 +135,10 @@ class NGramModel:
     ``vocab_size`` (V).
     """
 
+    rows_checked = True
+    """Every output row is a row of a table checked where the model is built, so callers need not check
+    each output again (:func:`specdec._arrays.model_output`)."""
+
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
         n = _checks.integer("n", n, 1, MAX_N)
         smoothing = _checks.positive("smoothing", smoothing)
@@ -170,6 +174,7 @@ class NGramModel:
         self._probs = (counts + self.smoothing) / (
             counts.sum(1, keepdims=True) + self.smoothing * self.vocab_size
         )
+        _arrays.check_rows("n-gram table", self._probs)  # once: every output row is one of these
 
     @classmethod
     def from_corpus(cls, n: int, *, smoothing: float = 1e-4) -> NGramModel:
@@ -257,6 +262,10 @@ class MarkovChain:
     within 1e-6; nothing is renormalised). Attributes ``transition`` (a read-only copy of the argument, so
     later changes to the caller's array do not reach the model) and ``vocab_size`` (V).
     """
+
+    rows_checked = True
+    """Every output row is a row of a table checked where the model is built, so callers need not check
+    each output again (:func:`specdec._arrays.model_output`)."""
 
     def __init__(self, transition):
         transition = _arrays.float_array("transition", transition, 2)

@@ -40,6 +40,7 @@ def tree_target_rows(model: Model, context, tokens, parents, *, name: str = "tar
     context = _arrays.prompt(context)
     tokens, parents = check_tree(tokens, parents)
     L, n = context.shape[0], tokens.shape[0]
+    checked = getattr(model, "rows_checked", False) is True  # rows distributions by construction
     is_parent = np.zeros(n, dtype=bool)
     is_parent[parents[parents >= 0]] = True
     rows = None
@@ -47,7 +48,9 @@ def tree_target_rows(model: Model, context, tokens, parents, *, name: str = "tar
         path = path_to(parents, leaf)
         seq = np.concatenate([context, tokens[path]])
         V = None if rows is None else rows.shape[1]
-        out = _arrays.model_output(name, model(seq), seq.shape[0], V, L - 1)  # (len(path) + 1, V)
+        out = _arrays.model_output(
+            name, model(seq), seq.shape[0], V, L - 1, rows_checked=checked
+        )  # (len(path) + 1, V)
         if rows is None:
             rows = np.empty((n + 1, out.shape[1]))
         rows[[0, *(np.array(path, dtype=np.int64) + 1).tolist()]] = out
@@ -78,7 +81,10 @@ class ModelTarget(Target):
         if self.vocab_size is not None:
             _arrays.check_prompt_range(self.context, self.vocab_size)
         out = self.model(self.context)
-        rows = _arrays.model_output(self.name, out, self.context.shape[0], self.vocab_size, 0)
+        checked = getattr(self.model, "rows_checked", False) is True
+        rows = _arrays.model_output(
+            self.name, out, self.context.shape[0], self.vocab_size, 0, rows_checked=checked
+        )
         self.vocab_size = rows.shape[1]
         return rows[-1], rows
 

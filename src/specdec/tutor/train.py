@@ -24,6 +24,7 @@ It never writes into the installed package: ``--out`` defaults to ``_build/tutor
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -155,6 +156,16 @@ def _schedule(lr: float, steps: int, jnp):
     return lr_at, warmup
 
 
+@functools.lru_cache(maxsize=4)
+def _compiled_step(cfg: model.Config, lr: float, steps: int):
+    """:func:`make_step` with weight decay 0.01 and :func:`_schedule`'s learning rates, once per (config,
+    lr, steps) in a process: a run resumed in the same process reuses the compiled step instead of
+    tracing and compiling it again. Returns (step, loss_fn, warmup)."""
+    jax, jnp = _import_jax()
+    lr_at, warmup = _schedule(lr, steps, jnp)
+    return (*make_step(cfg, lr_at, 0.01, jax, jnp), warmup)
+
+
 def _save_checkpoint(folder: Path, name: str, t: int, state: dict) -> None:
     """Parameters and optimiser moments (.npz) and step, loss curve and training seconds so far (.json)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -225,8 +236,7 @@ def train_model(
     spans ``steps``): a long run in parts."""
     jax, jnp = _import_jax()
     rng = np.random.default_rng(seed)
-    lr_at, warmup = _schedule(lr, steps, jnp)
-    step, loss_fn = make_step(cfg, lr_at, 0.01, jax, jnp)
+    step, loss_fn, warmup = _compiled_step(cfg, lr, steps)
     R, last = rows["x"].shape[0], steps if until is None else min(until, steps)
     order = np.concatenate([rng.permutation(R) for _ in range(-(-steps * batch // R))])
     t0, st = _initial_state(cfg, rng, checkpoints, name, resume, jnp)
