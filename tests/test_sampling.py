@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lossless import P_MIN, after_first_law, chisquare_p
-from specdec.core.rows import residual_weights, sample_rows
+from specdec.core.rows import SHORT_ROW, residual_weights, sample, sample_rows
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     ROW_SUM_TOL,
@@ -210,6 +210,26 @@ def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
         assert sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
         draws = sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
         assert np.all(w[draws] > 0)
+
+
+def test_one_short_row_is_drawn_as_sample_rows_draws_it():
+    """sample() runs a short row's inverse CDF on a list: the same token as sample_rows for the same
+    uniform, zero weights, unnormalised rows and the edge below 1 included."""
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        V = int(rng.integers(1, SHORT_ROW + 1))
+        w = rng.random(V) * (rng.random(V) < 0.6) * 3.0  # zeros, and a total that is not 1
+        w[rng.integers(V)] += 0.5  # at least one positive weight
+        seed = int(rng.integers(1 << 31))
+        want = sample_rows(w[None], np.array([np.random.default_rng(seed).random()]))[0]
+        assert sample(w, np.random.default_rng(seed)) == want
+    w = np.array([0.2, 0.0, 0.7, 0.0])
+
+    class Top:  # a Generator stand-in whose uniform is the largest float below 1
+        def random(self):
+            return float(np.nextafter(1.0, 0.0))
+
+    assert sample(w, Top()) == 2 == sample_rows(w[None], np.array([Top().random()]))[0]
 
 
 # ------------------------------------------------------------------------------------------------

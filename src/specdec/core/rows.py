@@ -14,6 +14,7 @@ decoding loop's inner steps and trust their input.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -234,9 +235,23 @@ def sample_rows(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     return starts[j] + _inverse_cdf(w, t)
 
 
+SHORT_ROW = 64
+"""Rows up to this many tokens are sampled by :func:`sample` on a Python list (no array calls)."""
+
+
 def sample(row: np.ndarray, rng: np.random.Generator) -> int:
-    """One token from one (V,) row of weights (checked), with one uniform from ``rng``."""
-    return int(sample_rows(row[None, :], np.array([rng.random()]))[0])
+    """One token from one (V,) row of weights (checked), with one uniform from ``rng``.
+
+    The same draw as :func:`sample_rows` on the row: a short row (V <= :data:`SHORT_ROW`, the toy
+    models') runs the same inverse CDF on a list, the cumulative sum in the same order, for a fraction of
+    the cost of the array calls."""
+    if row.shape[0] > SHORT_ROW:
+        return int(sample_rows(row[None, :], np.array([rng.random()]))[0])
+    t = rng.random() * float(row.sum())  # < the total, since u < 1; the total as sample_rows sums it
+    i = sum(1 for c in itertools.accumulate(row.tolist()) if c <= t)  # cdf[i-1] <= t < cdf[i]
+    if i == row.shape[0]:  # rounding left t at the total: the last positive weight, as _inverse_cdf does
+        i = max(j for j, w in enumerate(row.tolist()) if w > 0)
+    return i
 
 
 def one_hot(tokens: np.ndarray, V: int) -> np.ndarray:

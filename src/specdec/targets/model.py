@@ -41,6 +41,9 @@ def tree_target_rows(model: Model, context, tokens, parents, *, name: str = "tar
     tokens, parents = check_tree(tokens, parents)
     L, n = context.shape[0], tokens.shape[0]
     checked = getattr(model, "rows_checked", False) is True  # rows distributions by construction
+    if parents.tolist() == list(range(-1, n - 1)):  # a chain (or nothing): its one path, one call
+        seq = np.concatenate([context, tokens])
+        return _arrays.model_output(name, model(seq), seq.shape[0], None, L - 1, rows_checked=checked)
     is_parent = np.zeros(n, dtype=bool)
     is_parent[parents[parents >= 0]] = True
     rows = None
