@@ -137,7 +137,7 @@ class NGramModel:
 
     rows_checked = True
     """Every output row is a row of a table checked where the model is built, so callers need not check
-    each output again (:func:`specdec._arrays.model_output`)."""
+    each output again (the shape of every output is still checked)."""
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
         n = _checks.integer("n", n, 1, MAX_N)
@@ -265,7 +265,7 @@ class MarkovChain:
 
     rows_checked = True
     """Every output row is a row of a table checked where the model is built, so callers need not check
-    each output again (:func:`specdec._arrays.model_output`)."""
+    each output again (the shape of every output is still checked)."""
 
     def __init__(self, transition):
         transition = _arrays.float_array("transition", transition, 2)

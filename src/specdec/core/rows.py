@@ -242,7 +242,7 @@ SHORT_ROW = 64
 def sample(row: np.ndarray, rng: np.random.Generator) -> int:
     """One token from one (V,) row of weights (checked), with one uniform from ``rng``.
 
-    The same draw as :func:`sample_rows` on the row: a short row (V <= :data:`SHORT_ROW`, the toy
+    The same draw as :func:`sample_rows` on the row: a short row (V <= ``SHORT_ROW``, 64: the toy
     models') runs the same inverse CDF on a list, the cumulative sum in the same order, for a fraction of
     the cost of the array calls."""
     if row.shape[0] > SHORT_ROW:
