@@ -84,8 +84,11 @@ assets: $(MERMAID_DIR)/mermaid.esm.min.mjs $(MATHJAX_DIR)/tex-chtml.js $(PYODIDE
 html: prerequisites setup assets
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
+# The doctest builder keeps its own environment (-d): sharing one with html, a page whose only change is
+# in a file it includes (a survey file, a recorded result) was re-read by `make doctest` and then not
+# rewritten by `make html`, which compares its outputs with the pages' own sources.
 doctest: setup
-	$(SPHINXBUILD) -M doctest $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+	$(SPHINXBUILD) -M doctest $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS) -d $(BUILDDIR)/doctrees-doctest
 
 # ruff first (lint, then formatting; configured in pyproject.toml), then pytest, which builds the site
 # from scratch (strict), runs the doctest builder and the browser check (tests/test_site.py,
