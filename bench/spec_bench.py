@@ -416,6 +416,11 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _ratio(x: float | None) -> str:
+    """A replay ratio for the table, ``-`` where no prompt was replayed (``--isolated-every 0``)."""
+    return "    -" if x is None else f"{x:5.2f}"
+
+
 def table(out: dict) -> str:
     """The readable report."""
     lines = [
@@ -434,7 +439,7 @@ def table(out: dict) -> str:
             alpha = "-" if r["alpha"] is None else f"{r['alpha']:.3f}"
             lines.append(
                 f"{r['name']:34} {r['tau']:5.2f} {alpha:>5} {r['c']:6.3f} {r['c_verify']:5.2f} "
-                f"{r['forward_over_isolated']:5.2f} {r['step_over_isolated']:5.2f} "
+                f"{_ratio(r['forward_over_isolated'])} {_ratio(r['step_over_isolated'])} "
                 f"{r['tokens_per_target_forward']:6.2f} "
                 f"{r['prefill_share']:7.1%} {r['tokens_per_s']:7.0f} "
                 f"{r.get('speedup', 1.0):7.2f} {r.get('decode_speedup', 1.0):6.2f} "

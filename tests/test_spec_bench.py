@@ -24,6 +24,20 @@ def test_the_recorded_table_is_the_recorded_json():
     assert all(m["greedy_identical"] for m in record["methods"])
 
 
+def test_a_run_without_replays_prints_a_dash_for_the_replay_columns():
+    """``--isolated-every 0`` replays nothing: the two ratio columns are ``-``, not a crash."""
+    record = json.loads((RESULTS / "spec-bench.json").read_text(encoding="utf-8"))
+    for m in [
+        record["baseline"],
+        *record["methods"],
+        record["sampling_baseline"],
+        *record["sampling_methods"],
+    ]:
+        m["forward_over_isolated"] = m["step_over_isolated"] = None
+    row = next(line for line in spec_bench.table(record).splitlines() if line.startswith("input-guided"))
+    assert row.split()[8:10] == ["-", "-"]  # after the four words of the name and tau, alpha, c, c_ver
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
