@@ -73,6 +73,19 @@ def per_depth(runs) -> list[float]:
     return out
 
 
+def with_gpu_prediction(name: str, rec: dict) -> dict:
+    """A sweep record (``name`` "<method> n=<nodes>") with the H100 roofline's c_verify for its tree size
+    and the speedup its τ would give there, drafting free."""
+    method, n = name.split(" n=")
+    gpu_cv = verification_cost_ratio(GPU[0], GPU[1], int(n), context=GPU[2])
+    return rec | {
+        "method": method,
+        "nodes": int(n),
+        "gpu_c_verify": round(gpu_cv, 4),
+        "gpu_predicted_speedup": round(speedup_from_tau(rec["tau"], 0, 0, gpu_cv), 3),
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--held-out", type=int, default=30)
@@ -100,7 +113,7 @@ def main(argv=None) -> int:
         "command": "python bench/heads_sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "cpu": sb._cpu_name(),
+        "cpu": sb.cpu_name(),
         "blas_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "prompts": len(ps),
         "target_t1_ms": round(t[1] * 1e3, 4),
@@ -112,19 +125,9 @@ def main(argv=None) -> int:
     for name, a in acc.items():
         rec = sb.summary(name, a, base, len(ps), True)
         if name.endswith("chain"):
-            rec["per_depth_acceptance"] = per_depth(a["runs"])
-            out["chains"][name] = rec
-            continue
-        method, n = name.split(" n=")
-        n = int(n)
-        gpu_cv = verification_cost_ratio(GPU[0], GPU[1], n, context=GPU[2])
-        rec |= {
-            "method": method,
-            "nodes": n,
-            "gpu_c_verify": round(gpu_cv, 4),
-            "gpu_predicted_speedup": round(speedup_from_tau(rec["tau"], 0, 0, gpu_cv), 3),
-        }
-        out["sweep"].append(rec)
+            out["chains"][name] = rec | {"per_depth_acceptance": per_depth(a["runs"])}
+        else:
+            out["sweep"].append(with_gpu_prediction(name, rec))
     for method in ("medusa", "eagle-2"):
         rows = [r for r in out["sweep"] if r["method"] == method]
         out[f"best_{method}_cpu"] = max(rows, key=lambda r: r["decode_speedup"])["nodes"]

@@ -372,7 +372,7 @@ def run_all(args, argv) -> dict:
         "command": "python bench/spec_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "blas_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "numpy": np.__version__,
         "prompts": {"held_out": args.held_out, "hand_written": len(ps) - args.held_out},
@@ -406,7 +406,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8"):
             if line.startswith("model name"):

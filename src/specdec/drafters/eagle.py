@@ -36,7 +36,7 @@ import numpy as np
 
 from specdec import _arrays, _checks
 from specdec.drafters.base import Context, Draft, Drafter
-from specdec.drafters.model import _expand
+from specdec.drafters.model import expand_children
 from specdec.tutor.heads import eagle_input, eagle_layer, load_heads
 
 __all__ = ["EagleDrafter"]
@@ -260,7 +260,7 @@ class EagleDrafter(Drafter):
             grown = []
             for j, node in enumerate(frontier):
                 if sampled:  # drawn without replacement, each with the row it was drawn from
-                    x, q_rows = _expand(q[j], b, "without-replacement", rng)
+                    x, q_rows = expand_children(q[j], b, "without-replacement", rng)
                 else:  # the top b, one-hot rows (built below)
                     x, q_rows = top[j][q[j, top[j]] > 0], None
                 for i, t in enumerate(x.tolist()):

@@ -16,7 +16,7 @@ from specdec.core.rows import check_sampling, sample, standardize_rows
 from specdec.core.verify import RULES
 from specdec.drafters.base import Context, Draft, Drafter, as_context
 
-__all__ = ["ModelDrafter", "ModelTreeDrafter"]
+__all__ = ["ModelDrafter", "ModelTreeDrafter", "expand_children"]
 
 Model = Callable[[np.ndarray], np.ndarray]
 
@@ -67,7 +67,7 @@ class ModelDrafter(Drafter):
         return f"ModelDrafter({self.model!r}, temperature={self.temperature:g}, top_p={self.top_p:g})"
 
 
-def _expand(row: np.ndarray, b: int, rule: str, rng: np.random.Generator):
+def expand_children(row: np.ndarray, b: int, rule: str, rng: np.random.Generator):
     """Children of one node from the draft row (V,): (b',) tokens and their (b', V) rows, per ``rule``."""
     if rule == "iid":
         x = np.array([sample(row, rng) for _ in range(b)], dtype=np.int64)
@@ -120,7 +120,7 @@ class ModelTreeDrafter(ModelDrafter):
             grown = []
             for node in frontier:
                 row = standardize_rows(self.next_row(paths[node]), self.temperature, self.top_p)
-                x, q = _expand(row, b, self.rule, rng)  # (b',), (b', V)
+                x, q = expand_children(row, b, self.rule, rng)  # (b',), (b', V)
                 for t, q_row in zip(x.tolist(), q, strict=True):
                     paths[len(tokens)] = np.append(paths[node], t)
                     grown.append(len(tokens))

@@ -44,7 +44,8 @@ TINY = dict(d_model=32, n_heads=2, n_layers=1)
 VOCAB_SIZE = 2048
 
 
-def _import_jax():
+def import_jax():
+    """``(jax, jax.numpy)``; without the optional ``train`` extra, a one-line exit saying how to get it."""
     try:
         import jax
         import jax.numpy as jnp
@@ -145,7 +146,9 @@ def make_adamw(loss_fn, lr_at, weight_decay: float, jax, jnp):
     return step
 
 
-def _schedule(lr: float, steps: int, jnp):
+def lr_schedule(lr: float, steps: int, jnp):
+    """``(lr_at, warmup)``: a linear warm-up over ``warmup`` steps to ``lr``, then a cosine decay to a
+    tenth of it at ``steps``; ``lr_at(t)`` takes the step as a JAX integer."""
     warmup = max(1, min(300, steps // 10))
 
     def lr_at(t):
@@ -158,11 +161,11 @@ def _schedule(lr: float, steps: int, jnp):
 
 @functools.lru_cache(maxsize=4)
 def _compiled_step(cfg: model.Config, lr: float, steps: int):
-    """:func:`make_step` with weight decay 0.01 and :func:`_schedule`'s learning rates, once per (config,
+    """:func:`make_step` with weight decay 0.01 and :func:`lr_schedule`'s learning rates, once per (config,
     lr, steps) in a process: a run resumed in the same process reuses the compiled step instead of
     tracing and compiling it again. Returns (step, loss_fn, warmup)."""
-    jax, jnp = _import_jax()
-    lr_at, warmup = _schedule(lr, steps, jnp)
+    jax, jnp = import_jax()
+    lr_at, warmup = lr_schedule(lr, steps, jnp)
     return (*make_step(cfg, lr_at, 0.01, jax, jnp), warmup)
 
 
@@ -234,7 +237,7 @@ def train_model(
     continues from the last one (the batch order is a function of the seed, so a resumed run sees
     the batches an uninterrupted one would). ``until`` stops after that step (the schedule still
     spans ``steps``): a long run in parts."""
-    jax, jnp = _import_jax()
+    jax, jnp = import_jax()
     rng = np.random.default_rng(seed)
     step, loss_fn, warmup = _compiled_step(cfg, lr, steps)
     R, last = rows["x"].shape[0], steps if until is None else min(until, steps)
@@ -357,7 +360,7 @@ def main(argv=None) -> int:
     ap = _parser()
     args = ap.parse_args(argv)
     _check_args(ap, args)
-    jax, _ = _import_jax()
+    jax, _ = import_jax()
     t0 = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     train, test, tok, rows, eval_rows, info = _prepare(args)

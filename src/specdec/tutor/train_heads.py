@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from specdec.tutor import data, heads, model
-from specdec.tutor.api import Tutor
+from specdec.tutor.api import TRAIN_RECORD, Tutor
 from specdec.tutor.tokenizer import N_CTX
-from specdec.tutor.train import _import_jax, _schedule, encode_pairs, make_adamw, pack
+from specdec.tutor.train import encode_pairs, import_jax, lr_schedule, make_adamw, pack
 
 TUTOR_SEED = 0  # the seed of the tutor's training data (bench/results/tutor-train.json)
 RANKS = 8  # ranks whose accuracy is measured
@@ -48,7 +48,7 @@ W_CLS, NOISE = 0.1, 0.1  # EAGLE's classification weight and feature noise
 
 def features(tutor: Tutor, rows: dict, chunk: int = 32) -> np.ndarray:
     """(R, L, d) float16 features of the frozen tutor over packed rows (teacher-forced), in chunks."""
-    jax, jnp = _import_jax()
+    jax, jnp = import_jax()
     p, cfg = {k: jnp.asarray(a) for k, a in tutor.params.items()}, tutor.cfg
     one = jax.jit(jax.vmap(lambda x, pos, seg: model.head_full(p, x, cfg, jnp, pos, seg)[1]))
     out = []
@@ -163,7 +163,7 @@ def train(
     method: str, tutor: Tutor, rows: dict, feats: np.ndarray, args, out=sys.stdout
 ) -> tuple[dict, dict]:
     """Train one method; (float32 NumPy params, record with the loss curve and the time)."""
-    jax, jnp = _import_jax()
+    jax, jnp = import_jax()
     d = tutor.cfg.d_model
     wte, wpe = jnp.asarray(tutor.params["wte"]), jnp.asarray(tutor.params["wpe"])
     rng = np.random.default_rng(args.seed)
@@ -171,7 +171,7 @@ def train(
         p0, loss_fn = heads.init_medusa(d, args.heads), medusa_loss(args.heads, wte, jax, jnp)
     else:
         p0, loss_fn = heads.init_eagle(d, rng), eagle_loss(wte, wpe, tutor.cfg.n_heads, jax, jnp)
-    lr_at, warmup = _schedule(args.lr, args.steps, jnp)
+    lr_at, warmup = lr_schedule(args.lr, args.steps, jnp)
     step = make_adamw(loss_fn, lr_at, 0.0, jax, jnp)
     p = {k: jnp.asarray(a) for k, a in p0.items()}
     m = {k: jnp.zeros_like(a) for k, a in p.items()}
@@ -254,12 +254,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     ap = _parser()
     _check(ap, args := ap.parse_args(argv))
-    jax = _import_jax()[0]
+    jax = import_jax()[0]
     tutor = Tutor.load()
     args.out.mkdir(parents=True, exist_ok=True)
-    tutor_rec = json.loads(
-        (Path(__file__).resolve().parents[3] / "bench/results/tutor-train.json").read_text()
-    )
+    tutor_rec = json.loads(TRAIN_RECORD.read_text()) if TRAIN_RECORD.is_file() else {}
     train_pairs, test_pairs = data.make_splits(args.train_pairs, args.test_pairs, TUTOR_SEED)
     seqs, lengths, _ = encode_pairs(tutor.tokenizer, train_pairs)
     rows = pack(seqs, lengths, N_CTX, np.random.default_rng(args.seed + 1))
@@ -293,24 +291,30 @@ def main(argv=None) -> int:
     }
     record.setdefault("methods", {})
     for method in ("medusa", "eagle"):
-        if args.method not in (method, "both"):
-            continue
-        params, rec = train(method, tutor, rows, feats, args)
-        rec |= evaluate(method, params, tutor, eval_rows, eval_feats, args.heads, tutor.cfg.n_heads)
-        meta = {
-            "method": method,
-            "d_model": tutor.cfg.d_model,
-            "seed": args.seed,
-            "rank_accuracy": rec["rank_accuracy"],
-        }
-        meta |= {"heads": args.heads} if method == "medusa" else {"n_heads": tutor.cfg.n_heads}
-        heads.save_heads(args.out / method, params, meta)
-        rec["weights_bytes"] = (args.out / f"{method}.npz").stat().st_size
-        top1 = [a[0] for a in rec["rank_accuracy"]]
-        print(f"{method}: {rec['train_s']} s, top-1 accuracy per depth {top1}", flush=True)
-        record["methods"][method] = rec | {"total_wall_time_s": round(time.perf_counter() - t0, 1)}
-        _write(record_path, record)
+        if args.method in (method, "both"):
+            rec = _train_and_save(method, tutor, (rows, feats), (eval_rows, eval_feats), args)
+            record["methods"][method] = rec | {"total_wall_time_s": round(time.perf_counter() - t0, 1)}
+            _write(record_path, record)
     return 0
+
+
+def _train_and_save(method: str, tutor: Tutor, train_set: tuple, eval_set: tuple, args) -> dict:
+    """Train one method on (rows, features), evaluate it on the held-out pair, save its weights under
+    ``args.out``; its record."""
+    params, rec = train(method, tutor, *train_set, args)
+    rec |= evaluate(method, params, tutor, *eval_set, args.heads, tutor.cfg.n_heads)
+    meta = {
+        "method": method,
+        "d_model": tutor.cfg.d_model,
+        "seed": args.seed,
+        "rank_accuracy": rec["rank_accuracy"],
+    }
+    meta |= {"heads": args.heads} if method == "medusa" else {"n_heads": tutor.cfg.n_heads}
+    heads.save_heads(args.out / method, params, meta)
+    rec["weights_bytes"] = (args.out / f"{method}.npz").stat().st_size
+    top1 = [a[0] for a in rec["rank_accuracy"]]
+    print(f"{method}: {rec['train_s']} s, top-1 accuracy per depth {top1}", flush=True)
+    return rec
 
 
 def _write(path: Path, record: dict) -> None:
