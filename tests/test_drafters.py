@@ -211,8 +211,8 @@ def test_prompt_lookup_copies_what_followed_the_last_earlier_match():
     # only a unigram match: fall back to n = 1, and a continuation cut at the end of the context
     assert lookup.propose(np.array([1, 5, 2, 5]), 4, rng).tokens.tolist() == [2, 5]
     # no earlier occurrence at all, or nothing before the last token: an empty draft
-    for context in ([1, 2, 3], [7]):
-        d = lookup.propose(np.array(context), 4, rng)
+    for context in ([1, 2, 3], [7], []):
+        d = lookup.propose(np.array(context, dtype=np.int64), 4, rng)
         assert d.tokens.shape == (0,) and d.p_D.shape == (0, 10)
     assert PromptLookup(10, max_ngram=1).propose(
         np.array([2, 3, 1, 7, 3, 8, 2, 3]), 2, rng
@@ -349,6 +349,43 @@ class Misshapen:
 
     def commit(self, path):
         self.inner.commit(path)
+
+
+class Rescaled(Misshapen):
+    """A target that does not check its rows (no ``rows_checked``), returning them times ``scale``, or as
+    log-probabilities (``logits = True``), NaN in the last row when ``nan``."""
+
+    def __init__(self, scale: float = 1.0, logits: bool = False, nan: bool = False):
+        super().__init__("")
+        self.scale, self.logits, self.nan = scale, logits, nan
+
+    def _out(self, rows):
+        with np.errstate(divide="ignore"):  # log 0 = -inf: a token the target never writes
+            rows = np.log(rows) if self.logits else rows * self.scale
+        if self.nan:
+            rows = rows.copy()
+            rows[..., -1] = np.nan
+        return rows
+
+    def start(self, prompt):
+        row, features = self.inner.start(prompt)
+        return self._out(row), features
+
+    def score(self, tokens, parents):
+        rows, features = self.inner.score(tokens, parents)
+        return self._out(rows), features
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_the_loop_checks_the_rows_of_a_target_that_does_not_check_them(temperature):
+    """The loop trusts ModelTarget and CachedTarget, which check their rows; any other target's rows are
+    checked at every call: distributions, or finite logits."""
+    args = (np.array([0]), 5, 2, np.random.default_rng(0))
+    draft = Fixed(Draft(np.array([1]), ONE_HOT[[1]], 0))
+    with pytest.raises(ValueError, match="target's start rows is not a distribution"):
+        speculative_decode(Rescaled(2.0), draft, *args, temperature=temperature)
+    with pytest.raises(ValueError, match="target's start rows must be finite floating-point logits"):
+        speculative_decode(Rescaled(logits=True, nan=True), draft, *args, temperature=temperature)
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,8 @@ def test_bad_arguments_name_themselves(tutor):
         target.commit([0, 0])
     with pytest.raises(ValueError, match="does not fit"):
         target.score(np.full(tutor.cfg.n_ctx, 3), np.arange(-1, tutor.cfg.n_ctx - 1))
+    with pytest.raises(TypeError, match="parents must be an integer array"):  # a chain's too
+        target.score(np.array([3, 4]), np.array([-1.0, 0.0]))
     with pytest.raises(ValueError, match="^W must be >= 1"):
         Lookahead(tutor.vocab_size, W=0)
     with pytest.raises(TypeError, match="^candidates must be a sequence"):

@@ -880,7 +880,13 @@ class ClaimsCheckedRows:
 def test_a_model_with_checked_rows_skips_the_value_check_but_not_the_shape_check():
     """The toy models check their tables once, so the loop does not re-check every row they return; the
     (L, V) shape of every output is still checked."""
-    assert MarkovChain.rows_checked is True and NGramModel.rows_checked is True
+    assert TARGET.rows_checked is True and NGramModel.from_corpus(n=1).rows_checked is True
+
+    class Doubled(MarkovChain):  # computes its rows another way: it loses the claim
+        def __call__(self, tokens):
+            return 2 * super().__call__(tokens)
+
+    assert Doubled(TARGET.transition).rows_checked is False
     prompt = np.array([0, 1, 2])
     greedy = dict(temperature=0)  # argmax only: nothing downstream reads the row's values
     autoregressive_decode(

@@ -5,10 +5,12 @@ the drafter proposes a chain or a tree from a :class:`~specdec.drafters.base.Con
 and the target's features for them), the target scores the newest written token and the draft under it
 in ONE forward, and verification keeps a path of the draft plus one token of the target's own:
 
-- temperature 0: :func:`~specdec.core.verify.greedy_verify_tree`, so the output is the autoregressive
-  greedy output, token for token;
+- temperature 0: the greedy walk of :func:`~specdec.core.verify.greedy_verify_tree` on the rows' argmaxes
+  (:func:`~specdec.core.verify.greedy_accept`), so the output is the autoregressive greedy output, token
+  for token;
 - otherwise, on rows standardised by temperature and top-p: a chain by Leviathan et al.'s Algorithm 1
-  (:func:`~specdec.core.verify.verify`), a tree by multi-candidate recursive rejection sampling
+  (:func:`~specdec.core.verify.accept_chain`, :func:`~specdec.core.verify.verify` without its checks:
+  the loop checks what it is given once), a tree by multi-candidate recursive rejection sampling
   (:func:`~specdec.core.verify.verify_tree`) under the draft's sibling rule; the output follows p_T exactly.
 
 No draft is deeper than the tokens still allowed, so a step never writes past ``max_new_tokens``; the output
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import check_sampling, sample, softmax32, standardize_rows
+from specdec.core.rows import check_sampling, sample, softmax, softmax32, standardize_rows
 from specdec.core.tree import is_chain
 from specdec.core.typical import typical_rows, typical_verify_tree
 from specdec.core.verify import accept_chain, greedy_accept, verify_tree
@@ -145,7 +147,8 @@ class _Run:
     top_p: float
     stop: int | None
     acceptance: str = "exact"
-    logits: bool = False  # the target returns float32 logits, not distributions
+    logits: bool = False  # the target returns logits, not distributions
+    rows_checked: bool = False  # the target checks its rows itself
     written: list = field(default_factory=list)
     features: np.ndarray | None = None
     scored: Scored | None = None
@@ -153,7 +156,21 @@ class _Run:
 
 def _distributions(r: _Run, rows: np.ndarray) -> np.ndarray:
     """The target's rows as float64 distributions at temperature 1 (a softmax when they are logits)."""
-    return softmax32(rows) if r.logits else rows
+    if not r.logits:
+        return rows
+    return softmax32(rows) if rows.dtype == np.float32 else softmax(rows)
+
+
+def _check_rows(r: _Run, rows: np.ndarray, call: str) -> None:
+    """A target that does not check its own rows (``rows_checked``) has them checked here, every call:
+    finite floating-point logits, or distributions."""
+    if r.rows_checked:
+        return
+    name = f"target's {call} rows"
+    if not r.logits:
+        _arrays.check_rows(name, _arrays.float_array(name, rows, rows.ndim))
+    elif rows.dtype.kind != "f" or not np.isfinite(rows).all():
+        raise ValueError(f"{name} must be finite floating-point logits, got dtype {rows.dtype} or a NaN/inf")
 
 
 def _pick(row: np.ndarray, r: _Run) -> int:
@@ -206,6 +223,7 @@ def _step(r: _Run, result: DecodeResult, V: int) -> None:
             f"target's score must return ({tokens.shape[0]}, {V}) rows for {tokens.shape[0]} new tokens, "
             f"got shape {getattr(rows, 'shape', None)}"
         )
+    _check_rows(r, rows, "score")
     emitted, accepted = _verify(r, x, parents, p_D, rule, rows)
     path = np.concatenate([[0], accepted + 1]).astype(np.intp)
     r.target.commit(path)
@@ -283,7 +301,9 @@ def decode(
         )
     V = row.shape[0]
     _arrays.check_prompt_range(r.prompt, V)
-    r.logits = bool(getattr(r.target, "logits", False))
+    r.logits = getattr(r.target, "logits", False) is True
+    r.rows_checked = getattr(r.target, "rows_checked", False) is True
+    _check_rows(r, row, "start")
     r.written, r.features = [_pick(row, r)], np.asarray(features)
     result.prefill_s = time.perf_counter() - t0
     result.finished = r.written[-1] == r.stop

@@ -135,9 +135,12 @@ class NGramModel:
     ``vocab_size`` (V).
     """
 
-    rows_checked = True
-    """Every output row is a row of a table checked where the model is built, so callers need not check
-    each output again (the shape of every output is still checked)."""
+    @property
+    def rows_checked(self) -> bool:
+        """Every output row is a row of a table checked where the model is built, so callers need not
+        check each output again (the shape of every output is still checked). False for a subclass that
+        computes its rows another way (overrides ``__call__``)."""
+        return type(self).__call__ is NGramModel.__call__
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
         n = _checks.integer("n", n, 1, MAX_N)
@@ -263,9 +266,12 @@ class MarkovChain:
     later changes to the caller's array do not reach the model) and ``vocab_size`` (V).
     """
 
-    rows_checked = True
-    """Every output row is a row of a table checked where the model is built, so callers need not check
-    each output again (the shape of every output is still checked)."""
+    @property
+    def rows_checked(self) -> bool:
+        """Every output row is a row of a table checked where the model is built, so callers need not
+        check each output again (the shape of every output is still checked). False for a subclass that
+        computes its rows another way (overrides ``__call__``)."""
+        return type(self).__call__ is MarkovChain.__call__
 
     def __init__(self, transition):
         transition = _arrays.float_array("transition", transition, 2)

@@ -89,8 +89,8 @@ def verify(p_target, p_draft, draft_tokens, rng):
 
 
 def accept_chain(p_T: np.ndarray, p_D: np.ndarray, x: np.ndarray, rng) -> tuple[np.ndarray, int]:
-    """:func:`verify` on inputs already checked (the decoding loop's: the target's rows, a checked draft):
-    the same draws, the same result; only a drafted token of draft probability 0 is still refused."""
+    """:func:`verify` on inputs already checked (the decoding loop checks the target's rows and the draft
+    once): the same draws, the same result; only a drafted token of draft probability 0 is still refused."""
     k = x.shape[0]
     rows = np.arange(k)
     p_T_of_x = p_T[rows, x]  # (k,) p_T(x_i)

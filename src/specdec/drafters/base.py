@@ -24,8 +24,9 @@ __all__ = ["Context", "Scored", "Draft", "Drafter", "as_context", "check_draft"]
 @dataclass(frozen=True)
 class Scored:
     """One target forward of the previous step: its ``tokens`` and ``parents`` (the written token that was
-    pending at the root, parent −1, then the draft's nodes) and the target's (n, V) ``rows``, row i after
-    node i. What a drafter that learns from the target's outputs (Lookahead) reads."""
+    pending at the root, parent −1, then the draft's nodes) and the target's (n, V) ``rows`` as the target
+    gave them (distributions, or logits for a target with ``logits = True``: their argmaxes agree), row i
+    after node i. What a drafter that learns from the target's outputs (Lookahead) reads."""
 
     tokens: np.ndarray
     parents: np.ndarray

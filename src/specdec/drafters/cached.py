@@ -14,7 +14,7 @@ __all__ = ["CachedModelDrafter"]
 class CachedModelDrafter(Drafter):
     """Vanilla drafting with a small transformer: k tokens one after another, with its own KV cache.
 
-    ``draft``: a model with ``forward(tokens, positions, cache) -> (logits, hidden)`` and
+    ``draft``: a model with ``forward(tokens, positions, cache, last_only=False) -> (logits, hidden)`` and
     ``new_cache()`` (a :class:`~specdec.tutor.api.Tutor`). Each call first brings the draft cache up to the
     context (one forward over the tokens it has not seen: the target's correction and the drafts it
     accepted), then drafts k

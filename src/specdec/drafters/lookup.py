@@ -19,6 +19,8 @@ def prompt_lookup(context: np.ndarray, k: int, max_ngram: int) -> np.ndarray:
     before them match too: a few array operations, whatever the context's length.
     """
     L = context.shape[0]
+    if L < 2:  # no token before the last one: nothing to match
+        return context[:0]
     ends = np.flatnonzero(context[:-1] == context[-1])  # (e,) earlier positions of the last token
     for n in range(min(max_ngram, L - 1), 0, -1):
         ok = ends[ends >= n - 1]  # the n-gram ending at each must fit in the context

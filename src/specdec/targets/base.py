@@ -35,6 +35,10 @@ class Target:
     vocab_size: int | None = None
     logits: bool = False
     """Whether ``start`` and ``score`` return float32 logits (``True``) or float64 distributions."""
+    rows_checked: bool = False
+    """Whether the rows are checked where they are made (:class:`~specdec.targets.model.ModelTarget`,
+    :class:`~specdec.targets.cached.CachedTarget`); for any other target the loop checks every row it
+    is given: distributions, or finite logits."""
 
     def start(self, prompt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError

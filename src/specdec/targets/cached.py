@@ -21,7 +21,8 @@ __all__ = ["CachedTarget"]
 
 
 class CachedTarget(Target):
-    """A model with ``forward(tokens, positions, cache, mask) -> (logits, hidden)``, ``new_cache()``,
+    """A model with ``forward(tokens, positions, cache, mask=None, last_only=False) -> (logits, hidden)``,
+    ``new_cache()``,
     ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a target; its rows are the
     model's float32 logits (``logits = True``: the loop turns them into distributions only when it
     samples) and its features the (T, d) last hidden states of each forward. ``capacity``: cache slots, by
@@ -30,6 +31,7 @@ class CachedTarget(Target):
     ids below n_ctx)."""
 
     logits = True
+    rows_checked = True  # the model's own logits: the loop does not check them again
 
     def __init__(self, model, *, capacity: int | None = None):
         if not (callable(getattr(model, "forward", None)) and callable(getattr(model, "new_cache", None))):
@@ -58,7 +60,11 @@ class CachedTarget(Target):
         _arrays.check_token_range("tokens", tokens, self.vocab_size)
         n = tokens.shape[0]
         parents = np.asarray(parents)
-        is_chain = parents.shape == (n,) and parents.tolist() == list(range(-1, n - 1))  # the common case
+        is_chain = (  # the common case, for integer parents (layout refuses any other dtype)
+            parents.dtype.kind in "iu"
+            and parents.shape == (n,)
+            and parents.tolist() == list(range(-1, n - 1))
+        )
         if is_chain:  # depths 0 … n − 1 (a list compare: cheaper than array calls for a few dozen nodes)
             d, tree = np.arange(n), None
         else:

@@ -68,6 +68,8 @@ class ModelTarget(Target):
     states, so its features are its output rows. ``name`` names the model in error messages.
     """
 
+    rows_checked = True  # every output goes through model_output (or its model's own construction check)
+
     def __init__(self, model: Model, *, name: str = "target"):
         if not callable(model):
             raise TypeError(
