@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lossless import P_MIN, after_first_law, chisquare_p
-from specdec.core.rows import SHORT_ROW, residual_weights, sample, sample_rows
+from specdec.core.rows import (
+    SHORT_ROW,
+    residual_weights,
+    sample,
+    sample_rows,
+    softmax,
+    standardize_logit_rows,
+    standardize_rows,
+)
 from specdec.models import MarkovChain, MixtureDraft, NGramModel
 from specdec.sampling import (
     ROW_SUM_TOL,
@@ -210,6 +218,22 @@ def test_sampler_never_returns_a_zero_weight_token_even_at_the_edge():
         assert sample_rows(w[None], np.zeros(1))[0] == np.flatnonzero(w)[0]
         draws = sample_rows(np.repeat(w[None], 200, 0), np.random.default_rng(0).random(200))
         assert np.all(w[draws] > 0)
+
+
+@pytest.mark.parametrize(
+    ("temperature", "top_p"), [(1.0, 1.0), (0.7, 1.0), (1.5, 1.0), (0.7, 0.9), (0.0, 1.0)]
+)
+def test_standardising_logits_gives_the_law_of_standardising_their_softmax(temperature, top_p):
+    """softmax(z / T), then top-p, is standardize(softmax(z), T, top_p): to float64 rounding from float64
+    logits, within float32's from float32 logits (the decoding loop's path for a model's logits)."""
+    z = np.random.default_rng(4).standard_normal((6, 50)) * 4.0
+    want = standardize_rows(softmax(z), temperature, top_p)
+    np.testing.assert_allclose(standardize_logit_rows(z, temperature, top_p), want, rtol=0, atol=1e-12)
+    z32 = z.astype(np.float32)
+    want32 = standardize_rows(softmax(z32.astype(np.float64)), temperature, top_p)
+    got32 = standardize_logit_rows(z32, temperature, top_p)
+    assert got32.dtype == np.float64
+    np.testing.assert_allclose(got32, want32, rtol=0, atol=1e-6)
 
 
 def test_one_short_row_is_drawn_as_sample_rows_draws_it():

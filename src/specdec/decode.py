@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.rows import check_sampling, sample, softmax, softmax32, standardize_rows
+from specdec.core.rows import check_sampling, sample, standardize_logit_rows, standardize_rows
 from specdec.core.tree import is_chain
 from specdec.core.typical import typical_rows, typical_verify_tree
 from specdec.core.verify import accept_chain, greedy_accept, verify_tree
@@ -154,11 +154,12 @@ class _Run:
     scored: Scored | None = None
 
 
-def _distributions(r: _Run, rows: np.ndarray) -> np.ndarray:
-    """The target's rows as float64 distributions at temperature 1 (a softmax when they are logits)."""
-    if not r.logits:
-        return rows
-    return softmax32(rows) if rows.dtype == np.float32 else softmax(rows)
+def _standardized(r: _Run, rows: np.ndarray) -> np.ndarray:
+    """The target's rows as float64 distributions standardised by the run's temperature and top-p: from
+    logits in one softmax of z / temperature, from distributions by :func:`standardize_rows`."""
+    if r.logits:
+        return standardize_logit_rows(rows, r.temperature, r.top_p)
+    return standardize_rows(rows, r.temperature, r.top_p)
 
 
 def _check_rows(r: _Run, rows: np.ndarray, call: str) -> None:
@@ -178,7 +179,7 @@ def _pick(row: np.ndarray, r: _Run) -> int:
     distribution: the same token), else a draw from the standardised row."""
     if r.temperature == 0.0:
         return int(row.argmax())
-    p = standardize_rows(_distributions(r, row), r.temperature, r.top_p)
+    p = _standardized(r, row)
     return sample(typical_rows(p) if r.acceptance == "typical" else p, r.rng)
 
 
@@ -201,7 +202,7 @@ def _verify(r: _Run, x, parents, p_D, rule, rows) -> tuple[np.ndarray, np.ndarra
     by the step, so nothing is checked twice."""
     if r.temperature == 0.0:
         return greedy_accept(x, parents, rows.argmax(axis=-1))
-    p_T = standardize_rows(_distributions(r, rows), r.temperature, r.top_p)  # (n + 1, V)
+    p_T = _standardized(r, rows)  # (n + 1, V)
     if r.acceptance == "typical":
         return typical_verify_tree(x, parents, p_T, r.rng)
     if x.shape[0] and is_chain(parents):

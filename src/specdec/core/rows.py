@@ -33,6 +33,7 @@ __all__ = [
     "residual_weights",
     "standardize",
     "standardize_rows",
+    "standardize_logit_rows",
     "sample_rows",
     "sample",
     "one_hot",
@@ -179,6 +180,19 @@ def _top_p(out: np.ndarray, top_p: float) -> np.ndarray:
     out = np.where(keep, out, 0.0)
     out /= out.sum(axis=-1, keepdims=True)
     return out
+
+
+def standardize_logit_rows(z: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
+    """:func:`standardize` of ``softmax(z)``, from the logits ``z`` (arguments already checked): the softmax
+    of z / temperature (float32 logits through :func:`softmax32`), then top-p; at temperature 0 the one-hot
+    argmax. The same law as ``standardize_rows(softmax(z), temperature, top_p)`` up to rounding (p^(1/T)
+    renormalised is softmax(z / T)), in one exponential pass instead of a softmax and a power: for 9 rows
+    of 2,048 about a tenth of the time."""
+    if temperature == 0.0:  # the one-hot argmax, the same on logits as on their softmax
+        return standardize_rows(np.asarray(z, dtype=np.float64), 0.0, top_p)
+    z = z * (1.0 / temperature) if temperature != 1.0 else z  # a Python float keeps float32 logits float32
+    out = softmax32(z) if z.dtype == np.float32 else softmax(z)  # (..., V) float64
+    return _top_p(out, top_p) if top_p < 1.0 else out
 
 
 def standardize_rows(p: np.ndarray, temperature: float, top_p: float) -> np.ndarray:
