@@ -212,6 +212,12 @@ def check_prompt_range(prompt: np.ndarray, V: int) -> None:
         raise ValueError(f"prompt token ids must be < V={V}, got {int(prompt.max())}")
 
 
+def rows_checked(obj: object) -> bool:
+    """Whether a model or a target says its rows are checked where they are made (a ``rows_checked``
+    attribute that is ``True``): then callers check their shape, not their values."""
+    return getattr(obj, "rows_checked", False) is True
+
+
 def model_output(
     name: str, out: object, L: int, V: int | None, first_row: int, *, rows_checked: bool = False
 ) -> np.ndarray:

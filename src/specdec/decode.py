@@ -303,7 +303,7 @@ def decode(
     V = row.shape[0]
     _arrays.check_prompt_range(r.prompt, V)
     r.logits = getattr(r.target, "logits", False) is True
-    r.rows_checked = getattr(r.target, "rows_checked", False) is True
+    r.rows_checked = _arrays.rows_checked(r.target)
     _check_rows(r, row, "start")
     r.written, r.features = [_pick(row, r)], np.asarray(features)
     result.prefill_s = time.perf_counter() - t0

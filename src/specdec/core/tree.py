@@ -69,8 +69,14 @@ def chain_parents(n: int) -> np.ndarray:
 
 
 def is_chain(parents: np.ndarray) -> bool:
-    """Whether checked ``parents`` are those of a chain (every node the child of the one before)."""
-    return bool(np.array_equal(parents, np.arange(-1, parents.shape[0] - 1)))
+    """Whether ``parents``, a 1-D integer array, are those of a chain (every node the child of the one
+    before; also an empty draft). Compared as a list: for the few dozen nodes of a draft, cheaper than
+    array calls, and the decoding loop asks at every step. Any other dtype or shape is not a chain."""
+    return (
+        parents.ndim == 1
+        and parents.dtype.kind in "iu"
+        and parents.tolist() == list(range(-1, parents.shape[0] - 1))
+    )
 
 
 def tree_from_paths(paths) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +161,7 @@ def layout(parents) -> tuple[np.ndarray, np.ndarray]:
     tree needs besides its tokens (position ids are the committed length + depth)."""
     parents = _parents(parents)
     n = parents.shape[0]
-    if np.array_equal(parents, np.arange(-1, n - 1)):  # a chain: depths 0 … n − 1, a causal mask
+    if is_chain(parents):  # depths 0 … n − 1, a causal mask
         return np.arange(n, dtype=np.int64), np.tri(n, dtype=bool)
     return _depths(parents), _ancestor_mask(parents)
 

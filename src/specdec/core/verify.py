@@ -46,7 +46,7 @@ import numpy as np
 
 from specdec import _arrays
 from specdec.core.rows import residual_weights, sample, sample_rows
-from specdec.core.tree import check_tree, children
+from specdec.core.tree import check_tree, children, is_chain
 
 __all__ = [
     "RULES",
@@ -184,7 +184,7 @@ def greedy_accept(tokens: np.ndarray, parents: np.ndarray, best: np.ndarray) -> 
     """:func:`greedy_verify_tree` given ``best`` (n + 1,), the argmax of each row, for a tree already
     checked: ``tokens`` (n,) and ``parents`` (n,) int64. Nothing is checked here."""
     n = tokens.shape[0]
-    if parents.tolist() == list(range(-1, n - 1)):  # a chain: the greedy prefix match, on lists (small n)
+    if is_chain(parents):  # the greedy prefix match, on lists (a draft has a few dozen nodes)
         x, b = tokens.tolist(), best.tolist()
         a = 0
         while a < n and x[a] == b[a]:  # the first draft that is not the argmax ends the match

@@ -28,7 +28,7 @@ import numpy as np
 from specdec import _arrays, _checks
 from specdec.core.rows import one_hot
 from specdec.drafters.base import Context, Draft, Drafter, as_context
-from specdec.drafters.lookup import prompt_lookup
+from specdec.drafters.lookup import prompt_lookup, tail_matches
 
 __all__ = ["align", "InputGuided"]
 
@@ -37,12 +37,8 @@ def _resync(src: np.ndarray, out: np.ndarray, j: int, max_ngram: int) -> tuple[i
     """Where to copy from after an edit, and whether it was found: the end of the output's last n tokens
     found in ``src`` (n from ``max_ngram`` down to 1), the match nearest ``j + 1``; else ``j + 1`` (a
     guess: the edit replaced ``src[j]``)."""
-    ends = np.flatnonzero(src == out[-1]) + 1  # (e,) copy from just after each match of the last token
     for n in range(min(max_ngram, out.shape[0]), 0, -1):
-        # the ends whose n tokens before them equal the output's last n
-        ok = ends[ends >= n]
-        for back in range(2, n + 1):
-            ok = ok[src[ok - back] == out[-back]]
+        ok = tail_matches(src, out, n) + 1  # copy from just after each match of the output's last n tokens
         if ok.size:
             return int(ok[np.argmin(np.abs(ok - (j + 1)))]), True  # the nearest; ties: the earlier
     return j + 1, False

@@ -8,24 +8,29 @@ from specdec import _arrays, _checks
 from specdec.core.rows import one_hot
 from specdec.drafters.base import Context, Draft, Drafter, as_context
 
-__all__ = ["prompt_lookup", "PromptLookup"]
+__all__ = ["tail_matches", "prompt_lookup", "PromptLookup"]
+
+
+def tail_matches(seq: np.ndarray, tail: np.ndarray, n: int) -> np.ndarray:
+    """(m,) sequence, (t,) tail, n <= t -> (e,) increasing indices i >= n − 1 where ``seq[i-n+1 : i+1]``
+    equals the tail's last n tokens. The search starts from the positions of the tail's last token and
+    keeps those whose n − 1 tokens before them match too: a few array operations, whatever the length."""
+    ok = np.flatnonzero(seq == tail[-1])
+    ok = ok[ok >= n - 1]  # the n-gram ending at each must fit in the sequence
+    for back in range(1, n):
+        ok = ok[seq[ok - back] == tail[-1 - back]]
+    return ok
 
 
 def prompt_lookup(context: np.ndarray, k: int, max_ngram: int) -> np.ndarray:
     """(L,) -> (j,), j <= k: what followed the last earlier occurrence of the context's final n-gram.
 
-    n runs from ``max_ngram`` down to 1; the first n with an earlier match wins. Empty when nothing matches.
-    The search starts from the earlier positions of the last token and keeps those whose n − 1 tokens
-    before them match too: a few array operations, whatever the context's length.
+    n runs from ``max_ngram`` down to 1; the first n with an earlier match (:func:`tail_matches` in all but
+    the last token) wins. Empty when nothing matches.
     """
     L = context.shape[0]
-    if L < 2:  # no token before the last one: nothing to match
-        return context[:0]
-    ends = np.flatnonzero(context[:-1] == context[-1])  # (e,) earlier positions of the last token
     for n in range(min(max_ngram, L - 1), 0, -1):
-        ok = ends[ends >= n - 1]  # the n-gram ending at each must fit in the context
-        for back in range(1, n):
-            ok = ok[context[ok - back] == context[L - 1 - back]]
+        ok = tail_matches(context[:-1], context, n)  # earlier n-grams equal to the last one, by their end
         if ok.size:
             after = int(ok[-1]) + 1  # the token after the last earlier match, < L
             return context[after : after + k]

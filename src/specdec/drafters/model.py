@@ -46,9 +46,13 @@ class ModelDrafter(Drafter):
     def next_row(self, tokens: np.ndarray) -> np.ndarray:
         """(L,) tokens -> (V,) p_D after them, before standardisation, checked."""
         out = self.model(tokens)
-        checked = getattr(self.model, "rows_checked", False) is True
         return _arrays.model_output(
-            self.name, out, tokens.shape[0], None, tokens.shape[0] - 1, rows_checked=checked
+            self.name,
+            out,
+            tokens.shape[0],
+            None,
+            tokens.shape[0] - 1,
+            rows_checked=_arrays.rows_checked(self.model),
         )[0]
 
     def propose(self, context: Context, k: int, rng) -> Draft:

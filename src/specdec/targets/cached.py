@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from specdec import _arrays, _checks
-from specdec.core.tree import layout
+from specdec.core.tree import is_chain, layout
 from specdec.targets.base import Target
 
 __all__ = ["CachedTarget"]
@@ -22,13 +22,12 @@ __all__ = ["CachedTarget"]
 
 class CachedTarget(Target):
     """A model with ``forward(tokens, positions, cache, mask=None, last_only=False) -> (logits, hidden)``,
-    ``new_cache()``,
-    ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a target; its rows are the
-    model's float32 logits (``logits = True``: the loop turns them into distributions only when it
-    samples) and its features the (T, d) last hidden states of each forward. ``capacity``: cache slots, by
-    default the cache ``new_cache()`` makes; scored positions that are then dropped need room too, and
-    :meth:`room` says how many new tokens, and how deep, the next forward can take (cache slots, position
-    ids below n_ctx)."""
+    ``new_cache()``, ``cfg.n_ctx`` and ``vocab_size`` (a :class:`~specdec.tutor.api.Tutor`) as a
+    target; its rows are the model's float32 logits (``logits = True``: the loop turns them into
+    distributions only when it samples) and its features the (T, d) last hidden states of each forward.
+    ``capacity``: cache slots, by default the cache ``new_cache()`` makes; scored positions that are
+    then dropped need room too, and :meth:`room` says how many new tokens, and how deep, the next
+    forward can take (cache slots, position ids below n_ctx)."""
 
     logits = True
     rows_checked = True  # the model's own logits: the loop does not check them again
@@ -60,12 +59,8 @@ class CachedTarget(Target):
         _arrays.check_token_range("tokens", tokens, self.vocab_size)
         n = tokens.shape[0]
         parents = np.asarray(parents)
-        is_chain = (  # the common case, for integer parents (layout refuses any other dtype)
-            parents.dtype.kind in "iu"
-            and parents.shape == (n,)
-            and parents.tolist() == list(range(-1, n - 1))
-        )
-        if is_chain:  # depths 0 … n − 1 (a list compare: cheaper than array calls for a few dozen nodes)
+        chain = is_chain(parents) and parents.shape == (n,)  # the common case (layout checks the others)
+        if chain:  # depths 0 … n − 1
             d, tree = np.arange(n), None
         else:
             d, tree = layout(parents)  # (n,), (n, n)
@@ -78,7 +73,7 @@ class CachedTarget(Target):
                 f"tokens: a tree of {n} new tokens, {int(d.max(initial=-1)) + 1} deep, does not fit after "
                 f"{P} cached ones: room for {slots} tokens, {path} deep"
             )
-        if is_chain:  # the model's default mask: the whole cache, causal among the new tokens
+        if chain:  # the model's default mask: the whole cache, causal among the new tokens
             mask = None
         else:
             mask = np.ones((n, P + n), dtype=bool)  # every new token sees the whole cache

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from specdec import _arrays
-from specdec.core.tree import check_tree, path_to
+from specdec.core.tree import check_tree, is_chain, path_to
 from specdec.targets.base import Target
 
 __all__ = ["tree_target_rows", "ModelTarget", "vocab_size_of"]
@@ -40,8 +40,8 @@ def tree_target_rows(model: Model, context, tokens, parents, *, name: str = "tar
     context = _arrays.prompt(context)
     tokens, parents = check_tree(tokens, parents)
     L, n = context.shape[0], tokens.shape[0]
-    checked = getattr(model, "rows_checked", False) is True  # rows distributions by construction
-    if parents.tolist() == list(range(-1, n - 1)):  # a chain (or nothing): its one path, one call
+    checked = _arrays.rows_checked(model)  # rows distributions by construction
+    if is_chain(parents):  # a chain (or nothing): its one path, one call
         seq = np.concatenate([context, tokens])
         return _arrays.model_output(name, model(seq), seq.shape[0], None, L - 1, rows_checked=checked)
     is_parent = np.zeros(n, dtype=bool)
@@ -86,9 +86,13 @@ class ModelTarget(Target):
         if self.vocab_size is not None:
             _arrays.check_prompt_range(self.context, self.vocab_size)
         out = self.model(self.context)
-        checked = getattr(self.model, "rows_checked", False) is True
         rows = _arrays.model_output(
-            self.name, out, self.context.shape[0], self.vocab_size, 0, rows_checked=checked
+            self.name,
+            out,
+            self.context.shape[0],
+            self.vocab_size,
+            0,
+            rows_checked=_arrays.rows_checked(self.model),
         )
         self.vocab_size = rows.shape[1]
         return rows[-1], rows
