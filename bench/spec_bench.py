@@ -19,9 +19,8 @@ The isolated forwards: on every ``--isolated-every``-th prompt, right after its 
 the same state), each method's kept run is replayed as bare forwards: the prompt's, then one of the same
 shape as each step (P cached positions, T new tokens), the cache cut back as the run cut it, random
 tokens, nothing between the forwards; the fastest of ``--repeats`` replays, as the fastest of the runs
-counts (:func:`isolated_costs`). It is
-what the steps' forwards cost with no loop around them, at the same context lengths, and what the in-situ
-forward and the whole step are compared with.
+counts (:func:`isolated_costs`). It is what the steps' forwards cost with no loop around them, at the same
+context lengths, and what the in-situ forward and the whole step are compared with.
 
 Per method: τ (tokens written per target forward after the prompt's, bonus included, nothing counted after
 ``<eos>``), α (accepted drafts over tested drafts, for chain drafters), target and draft forwards, c
@@ -236,7 +235,7 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
     run's forwards are replayed alone (:func:`isolated_costs`): ``iso`` holds their per-step times beside
     the run, ``None`` on the other prompts."""
     acc = {
-        n: {"runs": [], "lens": [], "iso": [], "drafting": [], "draft_s": 0.0, "same": 0, "chain": m[2]}
+        n: {"runs": [], "lens": [], "iso": [], "drafting": [], "same": 0, "chain": m[2]}
         for n, m in fns.items()
     }
     every = getattr(args, "isolated_every", 0)
@@ -255,7 +254,6 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
                 isolated_costs(target.model, len(p), run, args.repeats) if timed else None
             )
             acc[name]["drafting"].append(draft_s)
-            acc[name]["draft_s"] += draft_s
             acc[name]["same"] += temperature == 0.0 and run.tokens.tolist() == refs[i]
         if sys.stderr.isatty() or i + 1 == len(ps) or (i + 1) % 50 == 0:
             end = "" if sys.stderr.isatty() and i + 1 < len(ps) else "\n"
@@ -275,7 +273,8 @@ def summary(name: str, a: dict, base: dict | None, n_prompts: int, greedy_run: b
     k_mean = sum(drafted) / len(steps)
     score_s = sum(r.score_s for r in runs)
     t1 = base["t1_s"] if base is not None else score_s / len(steps)  # in situ
-    c = a["draft_s"] / sum(drafted) / t1 if sum(drafted) and a["draft_s"] else 0.0
+    draft_s = sum(a["drafting"])  # drafting time of every kept run
+    c = draft_s / sum(drafted) / t1 if sum(drafted) and draft_s else 0.0
     c_verify = score_s / len(steps) / t1  # its own forwards, measured in the runs
     # the prompts replayed alone: their steps' forwards in situ and alone
     timed = [i for i, iso in enumerate(a["iso"]) if iso is not None]
@@ -285,7 +284,7 @@ def summary(name: str, a: dict, base: dict | None, n_prompts: int, greedy_run: b
     # a whole step in situ: everything after the prompt's forward but the drafting (the forward, the
     # verification, the cache rollback, the loop's bookkeeping)
     step_timed = sum(runs[i].total_s - runs[i].prefill_s - a["drafting"][i] for i in timed)
-    step_s = (decode_s - a["draft_s"]) / len(steps)
+    step_s = (decode_s - draft_s) / len(steps)
     prefill_s = sum(r.prefill_s for r in runs)
     rec = {
         "name": name,
