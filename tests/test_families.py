@@ -292,8 +292,8 @@ def two_token_fit(tutor, drafter, sentence, k, runs=400):
     # sentences the tutor is unsure about at temperature 0.7
     [
         ("draft model", "It depends of the weather."),
-        ("prompt lookup", "I really like my neighbor."),
-        ("input-guided", "I really like my neighbor."),
+        ("prompt lookup", "It depends of the weather."),
+        ("input-guided", "It depends of the weather."),
     ],
 )
 def test_sampling_with_the_tutor_as_target_is_lossless(tutor, draft, name, sentence):

@@ -12,9 +12,14 @@ comparatives), filtered of names, abbreviations and non-alphabetic entries; ``a`
 A clause is present, past, present perfect, future, modal or continuous, affirmative, negative or a
 question (yes/no, wh- with do-support, indirect); sentences join one to four clauses with *and*, *but*,
 *because*, *when*, *if*, *so*, relative and *that*-clauses, so most have 10 to 25 words and some over 40.
-To make copying learnable, name slots get common first names and cities or names built from random
-syllables, number slots get numbers, prices, times and years, and some noun and adjective slots get rare
-words; the correction keeps them exactly as written.
+Besides verbs with the complement they need (*wait for*, *listen to*), common verbs take any noun as
+their object (*walk the dog*, *fix the printer*), and clauses carry everyday adjuncts that have no
+article (*by bus*, *after work*, *go to school*) or a place made of any noun (*in a bank*), so that the
+words around an error are as varied as a learner's and the model must copy them rather than predict
+them. To make copying learnable, name slots get common first names and cities, names from data
+(:func:`proper_names`) or names built from random syllables, number slots get numbers, prices, times
+and years, and some noun and adjective slots get rare words; the correction keeps them exactly as
+written.
 
 **The errors** (ERRANT's categories; each is injected so that the correction is the original sentence):
 
@@ -25,7 +30,7 @@ words; the correction keeps them exactly as written.
 - ``do_support`` -- a question or negation without *do*, or *do* with an inflected verb:
   "Where she lives?" -> "Where does she live?"
 - ``determiner`` -- an article missing, a/an swapped, or *the* added: "She is doctor." -> "She is a
-  doctor."
+  doctor.", "I drive to the work." -> "I drive to work."
 - ``noun_number`` -- a noun after a number or quantifier, or after *a*, in the wrong number: "two cat" ->
   "two cats", "a books" -> "a book"
 - ``uncountable`` -- an uncountable noun made plural: "some informations" -> "some information"
@@ -76,6 +81,7 @@ __all__ = [
     "lexicon",
     "make_splits",
     "naturalise",
+    "proper_names",
 ]
 
 Pair = tuple[str, str, tuple[str, ...]]
@@ -208,21 +214,38 @@ NOT_GRADABLE = frozenset(
     "collective relative exclusive extensive massive explosive offensive defensive".split()
 )
 STATIVE = frozenset(
-    ("like", "need", "see", "want", "hope", "know", "believe", "think", "decide", "have", "agree")
+    "like need see want hope know believe think decide have agree love hate own prefer remember".split()
 )
 OFFENSIVE = frozenset(
     "sex sexy porn fuck shit damn hell bitch dick gay nude naked kill rape drug drugs suicidal suicide "
     "perverse idiot stupid dumb retarded racist terrorist slave whore slut condom abortion genocide nazi "
     "cocaine heroin erection penis vagina breast breasts orgasm masturbation prostitute".split()
 )
-# syllables for made-up names: 22 onsets x 5 vowels x 5 codas, so a name of 2 or 3 syllables rarely recurs
+# syllables for made-up names: 23 onsets (one empty), 5 vowels, 5 codas: a 2- or 3-syllable name rarely recurs
 SYLLABLES = tuple(
     onset + vowel + coda
-    for onset in "b d f g k l m n p r s t v z sh ch br tr kr st j h".split()
+    for onset in ["", *"b d f g k l m n p r s t v z sh ch br tr kr st j h".split()]
     for vowel in "aeiou"
     for coda in ("", "", "", "n", "r")
 )  # fmt: skip
 
+# verbs that take any thing as their object ("walk the dog", "ride a bike", "fix the printer")
+OPEN_VERBS = (
+    "walk", "ride", "carry", "clean", "open", "close", "sell", "wash", "fix", "paint", "build", "pay",
+    "share", "send", "love", "hate", "enjoy", "keep", "miss", "take", "make", "want", "choose", "hold",
+    "move", "change", "follow", "feed", "catch", "draw", "borrow", "rent", "repair", "teach", "plan",
+    "own", "prefer", "remember", "show", "finish", "start", "book", "pack", "print", "try",
+)  # fmt: skip
+# nouns that go without an article after a preposition: "go to school", "drive to work", "go to bed"
+BARE_PLACES = ("school", "work", "bed", "church", "college", "university", "class")
+# everyday adjuncts with no article to add or drop: "by bus", "after work", "at home"
+ADJUNCTS = (
+    "at home", "at work", "at school", "at night", "by bus", "by train", "by car", "by bike", "on foot",
+    "after work", "after school", "after lunch", "after dinner", "before work", "before school",
+    "before breakfast", "before bed", "in bed", "in town", "for breakfast", "for lunch", "for dinner",
+    "on holiday", "online", "together", "alone", "at lunchtime", "on the phone", "on the bus",
+    "with friends", "with my family", "in the garden", "in the kitchen", "near the station",
+)  # fmt: skip
 # verbs with the complement they take: (lemma, complement, preposition, wrong prepositions, extra preposition)
 VERB_FRAMES = (
     ("see", "thing", "", (), ""), ("need", "thing", "", (), ""), ("find", "thing", "", (), ""),
@@ -247,7 +270,9 @@ VERB_FRAMES = (
     ("work", "none", "", (), ""), ("sleep", "none", "", (), ""), ("swim", "none", "", (), ""),
     ("want", "inf", "", (), ""), ("decide", "inf", "", (), ""), ("hope", "inf", "", (), ""),
     ("try", "inf", "", (), ""),
-)  # fmt: skip
+    ("go", "bare", "to", ("in", "at"), ""), ("walk", "bare", "to", ("in", "at"), ""),
+    ("drive", "bare", "to", ("in", "at"), ""), ("come", "bare", "to", ("in", "at"), ""),
+) + tuple((v, "thing", "", (), "") for v in OPEN_VERBS)  # fmt: skip
 INF_FRAMES = tuple(f for f in VERB_FRAMES if f[1] != "inf")
 THAT_VERBS = ("think", "say", "know", "believe", "hope")
 # adjectives with their preposition, its wrong choices and the object they take
@@ -377,16 +402,46 @@ def render(tokens: list[tuple]) -> str:
 
 
 # --- slot fillers ------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def proper_names() -> tuple[str, ...]:
+    """Names to copy, from data: words of ``wordfreq.top_n_list`` ranked 2,000 to 25,000 that
+    ``lemminflect.getAllLemmas`` does not know (people, places, brands: *Seville*, *Kolkata*,
+    *Yvonne*), capitalised. Alphabetic, four letters or more, nothing offensive, and none with the
+    endings of adverbs, participles, adjectives and numbers (*-ly*, *-ed*, *-ing*, *-ical*, *-ness*,
+    *-teen*, *-ty*)."""
+    from lemminflect import getAllLemmas
+    from wordfreq import top_n_list
+
+    def name_like(w: str) -> bool:
+        return (
+            _plain(w)
+            and len(w) >= 4
+            and not w.endswith(("ly", "ed", "ing", "ical", "ness", "teen", "ty"))
+            and not any(bad in w for bad in OFFENSIVE)
+            and not getAllLemmas(w)
+        )
+
+    return tuple(_cap(w) for w in top_n_list("en", 25000)[2000:] if name_like(w))
+
+
 def _made_up_name(r: random.Random) -> str:
     return _cap("".join(r.choice(SYLLABLES) for _ in range(r.randint(2, 3))))
 
 
+def _any_name(r: random.Random, common: tuple[str, ...]) -> str:
+    """A name from ``common`` (45%), from :func:`proper_names` (25%) or made up (30%)."""
+    x = r.random()
+    if x < 0.45:
+        return r.choice(common)
+    return r.choice(proper_names()) if x < 0.7 else _made_up_name(r)
+
+
 def _name(r: random.Random) -> tuple:
-    return (r.choice(FIRST_NAMES) if r.random() < 0.6 else _made_up_name(r), "NAME", ())
+    return (_any_name(r, FIRST_NAMES), "NAME", ())
 
 
 def _city(r: random.Random) -> tuple:
-    return (r.choice(CITIES) if r.random() < 0.6 else _made_up_name(r), "NAME", ("city",))
+    return (_any_name(r, CITIES), "NAME", ("city",))
 
 
 def _number(r: random.Random) -> str:
@@ -411,6 +466,8 @@ def _subject(r: random.Random) -> tuple[list[tuple], str]:
         if r.random() < 0.3 and kin not in ("mother", "father", "boss"):
             return [det, (inflect(kin, "NNS"), "N", (kin, "pl", False))], "3p"
         return [det, (kin, "N", (kin, "sg", False))], "3s"
+    if x < 0.84 and r.random() < 0.1:
+        return [(r.choice(("everybody", "everyone", "nobody", "somebody", "someone")), "W", ())], "3s"
     if x < 0.86:
         who = r.choice(PEOPLE)
         if r.random() < 0.4:
@@ -429,8 +486,10 @@ def _noun_phrase(r: random.Random, lex: dict) -> list[tuple]:
     """An object: an article, possessive, number or quantifier, perhaps an adjective, and a noun."""
     if r.random() < 0.25:
         noun = r.choice(UNCOUNTABLE[:-5])
-        det = r.choice(("some", "the", "a lot of", "more", "enough"))
-        return [(det, "W", ()), (noun, "U", ())]
+        det = r.choice(("some", "the", "a lot of", "more", "enough", ""))
+        return ([(det, "W", ())] if det else []) + [(noun, "U", ())]
+    if r.random() < 0.08:
+        return [(r.choice(FOOD + DRINKS), "W", ())]
     noun = r.choice(lex["rare_nouns"] if r.random() < 0.1 else lex["nouns"])
     adj = []
     if r.random() < 0.3:
@@ -497,6 +556,8 @@ def _complement(r: random.Random, lex: dict, frame: tuple) -> list[tuple]:
         toks += [(r.choice(SKILLS), "W", ())] if skill else [(r.choice(LANGUAGES), "NAME", ())]
     elif comp == "place":
         toks += _place(r) if prep != "at" else [("the", "D", ()), (r.choice(PLACES).split()[1], "W", ())]
+    elif comp == "bare":
+        toks += [(r.choice(BARE_PLACES), "BARE", ())]
     elif comp == "music":
         toks += [("the", "D", ()), (r.choice(("radio", "news", "teacher")), "W", ())]
     elif comp == "inf":
@@ -590,9 +651,10 @@ def _time(r: random.Random, tense: str) -> list[tuple]:
     return []
 
 
-def _extras(r: random.Random, frame: tuple) -> list[tuple]:
-    """An optional adjunct that carries a name or number to copy: a place, a price (for what is bought
-    or ordered), a clock time."""
+def _extras(r: random.Random, lex: dict, frame: tuple) -> list[tuple]:
+    """An optional adjunct: one that carries a name or number to copy (a place, a price for what is
+    bought or ordered, a clock time), an everyday one with no article (*by bus*, *after work*), or a
+    place made of an article and any noun (*in a bank*)."""
     x = r.random()
     if x < 0.15:
         return [("in", "W", ()), _city(r)]
@@ -603,6 +665,14 @@ def _extras(r: random.Random, frame: tuple) -> list[tuple]:
         return [("at", "W", ()), (f"{r.randint(1, 12)}:{r.choice(('00', '15', '30', '45'))}", "NUM", ())]
     if x < 0.36 and frame[1] != "person":
         return [("with", "W", ()), (r.choice(("me", "him", "her", "us", "them")), "O", ())]
+    if x < 0.5:
+        return [(w, "W", ()) for w in r.choice(ADJUNCTS).split()]
+    if x < 0.56:
+        noun = r.choice(lex["nouns"])
+        det = r.choice(("a", "the")) if r.random() < 0.7 else "the"
+        det = article(noun) if det == "a" else det
+        where = (r.choice(("in", "at", "near")), "W", ())
+        return [where, (det, "D", ()), (noun, "N", (noun, "sg", False))]
     return []
 
 
@@ -627,7 +697,7 @@ def _clause(r: random.Random, lex: dict, subject=None, tense=None) -> list[tuple
     if time and tense in ("past", "perfect"):
         group = _anchor(group)
     comp = _complement(r, lex, frame)
-    comp += _extras(r, frame) if not any(d == ("city",) for _, _, d in comp) else []
+    comp += _extras(r, lex, frame) if not any(d == ("city",) for _, _, d in comp) else []
     if subj[-1][1] == "S":  # no "I call us": an object pronoun that is the subject becomes a name
         comp = [_name(r) if t == "O" and w in SELF[subj[-1][0]] else (w, t, d) for w, t, d in comp]
     return subj + group + comp + time
@@ -714,11 +784,11 @@ def _question(r: random.Random, lex: dict) -> list[tuple]:
         aux = (BE_PRESENT.get(person, "are"), "BE", (person, "cont"))
         verb = _verb(frame[0], "VBG", person, frame)
     else:
-        aux = (r.choice(("will", "can", "should")), "M", ())
+        aux = (r.choice(("will", "can", "should", "could", "would")), "M", ())
         verb = _verb(frame[0], "VB", person, frame)
     if tense == "perfect" and not wh:
         subj = subj + [("ever", "W", ())]
-    toks = wh + [aux] + subj + [verb] + _complement(r, lex, frame) + _extras(r, frame)
+    toks = wh + [aux] + subj + [verb] + _complement(r, lex, frame) + _extras(r, lex, frame)
     if r.random() < 0.35:
         conj = r.choice(("when", "because", "while"))
         toks += [(conj, "W", ())] + _clause(r, lex, tense=_next_tense(r, tense, conj))
@@ -728,7 +798,12 @@ def _question(r: random.Random, lex: dict) -> list[tuple]:
 def _indirect(r: random.Random, lex: dict) -> list[tuple]:
     """An indirect question: "Can you tell me where the station is?", "Do you know when she leaves?"."""
     opener, mark = r.choice(
-        ((("Can", "you", "tell", "me"), "?"), (("Do", "you", "know"), "?"), (("I", "wonder"), "."))
+        (
+            (("Can", "you", "tell", "me"), "?"),
+            (("Could", "you", "tell", "me"), "?"),
+            (("Do", "you", "know"), "?"),
+            (("I", "wonder"), "."),
+        )
     )
     head = [(w, "W", ()) for w in opener]
     if r.random() < 0.4:
@@ -807,7 +882,7 @@ def _past_clause(r: random.Random, lex: dict) -> list[tuple]:
     subj, person = _subject(r)
     frame = r.choice(VERB_FRAMES)
     group = _anchor(_verb_group(r, "past", person, r.random() < 0.2, frame))
-    return subj + group + _complement(r, lex, frame) + _extras(r, frame)
+    return subj + group + _complement(r, lex, frame) + _extras(r, lex, frame)
 
 
 def sentence(r: random.Random, lex: dict) -> list[tuple]:
@@ -964,11 +1039,12 @@ def _determiner(toks: list[tuple], r: random.Random, lex: dict):
     some = [i for i in some if _tag(toks, i + 1) == "U"]
     cities = _where(toks, "NAME", lambda w, t, d: d == ("city",))
     cities = [i for i in cities if toks[i - 1][0] == "in"]
-    options = arts + some + cities
+    bare = _where(toks, "BARE")
+    options = arts + some + cities + bare
     if not options:
         return None
     i = r.choice(options)
-    if i in cities:
+    if i in cities or i in bare:
         return toks[:i] + [("the", "X", ())] + toks[i:]
     if i in some:
         return _put(toks, i, article(toks[i + 1][0]))
