@@ -28,7 +28,8 @@ for (name, rec), color in zip(run["models"].items(), (_style.BLUE, _style.ORANGE
 ax.set_yscale("log")
 ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # plain text, not mathtext 10^x
 ax.yaxis.set_minor_formatter(NullFormatter())
-ax.set_ylim(FLOOR / 2, None)
+lowest = min(max(v, FLOOR) for rec in run["models"].values() for _, v in rec["loss_curve"])
+ax.set_ylim(lowest / 2, None)  # the floor only when a mean rounded to 0
 ax.set_xlabel("training step (16 rows of 128 tokens)")
 ax.set_ylabel("cross-entropy (nats/token)")  # mean of each 25 steps
 ax.set_title("loss on the corrections\n(recorded run)")
