@@ -177,6 +177,34 @@ def test_names_and_numbers_are_copied(pairs):
     assert sum(1 for w, n in made_up.items() if n == 1) > 200  # many names are seen only once
 
 
+def test_proper_names_are_capitalised_unknown_words():
+    names = data.proper_names()
+    assert names is data.proper_names() and len(names) > 2000
+    assert all(n[0].isupper() and n[1:].islower() and n.isalpha() and len(n) >= 4 for n in names)
+    assert not any(getAllLemmas(n.lower()) for n in names[:300])  # words lemminflect does not know
+    assert not any(n.lower().endswith(("ly", "ed", "ing")) for n in names)
+    assert not any(bad in n.lower() for n in names for bad in data.OFFENSIVE)
+
+
+def test_the_wider_frames_occur_and_are_never_the_error(pairs):
+    """Open verbs with any object, everyday adjuncts without an article and bare places all occur in
+    correct sentences; the determiner error that adds "the" before a bare place is undone."""
+    correct = [c for _, c, _ in pairs]
+    adjunct = sum(any(f" {a} " in f" {c.rstrip('.?')} " for a in data.ADJUNCTS) for c in correct)
+    bare = [c for c in correct if re.search(rf"\bto ({'|'.join(data.BARE_PLACES)})\b", c)]
+    verbs = "|".join(data.OPEN_VERBS[:12])
+    open_verb = [c for c in correct if re.search(rf"\b({verbs})(s|ed)? (the|a|an) ", c)]
+    assert adjunct / N > 0.05 and len(bare) > 20 and len(open_verb) > 20
+    added_the = [
+        (a, b)
+        for a, b in single(pairs, "determiner")
+        if re.search(rf"\bto the ({'|'.join(data.BARE_PLACES)})\b", a)
+    ]
+    assert added_the  # the error occurs, and its correction drops exactly that "the"
+    for learner, correct in added_the:
+        assert changed(learner, correct) == (["the"], [])
+
+
 def test_lexicon_is_data_driven_and_cached():
     lex = data.lexicon()
     assert lex is data.lexicon()
