@@ -68,7 +68,7 @@ from specdec.tutor import data  # noqa: E402
 from specdec.tutor.api import TRAIN_RECORD, Tutor  # noqa: E402
 from specdec.tutor.tokenizer import MAX_CORRECTION_TOKENS  # noqa: E402
 
-CONTEXT = 24  # cached positions before the T new tokens of the cost curve: a typical prompt
+CONTEXT = 24  # cached positions before the token of the one-token forward t(1): a typical prompt
 TEMPERATURE = 0.7
 MAX_TOKENS = MAX_CORRECTION_TOKENS + 1  # most tokens a correction may write, <eos> included
 
@@ -124,20 +124,20 @@ class Timed:
         return d
 
 
-def cost_curve(model: Tutor, t_max: int, repeats: int) -> np.ndarray:
-    """(t_max + 1,) median seconds of one forward of T = 1 … t_max new tokens after CONTEXT positions."""
-    tokens = np.random.default_rng(0).integers(3, model.vocab_size, CONTEXT + t_max)
+def one_token_s(model: Tutor, repeats: int) -> float:
+    """t(1): the median seconds of a one-token forward after CONTEXT cached positions, over ``repeats``
+    forwards after three unmeasured ones (random tokens)."""
+    tokens = np.random.default_rng(0).integers(3, model.vocab_size, CONTEXT + 1)
     cache = model.new_cache()
     model.forward(tokens[:CONTEXT], np.arange(CONTEXT), cache)
-    times = {T: [] for T in range(1, t_max + 1)}
+    times = []
     for r in range(repeats + 3):
-        for T in times:
-            cache.truncate(CONTEXT)
-            t0 = time.perf_counter()
-            model.forward(tokens[CONTEXT : CONTEXT + T], np.arange(CONTEXT, CONTEXT + T), cache)
-            if r >= 3:
-                times[T].append(time.perf_counter() - t0)
-    return np.array([np.nan] + [statistics.median(times[T]) for T in times])
+        cache.truncate(CONTEXT)
+        t0 = time.perf_counter()
+        model.forward(tokens[CONTEXT:], np.arange(CONTEXT, CONTEXT + 1), cache)
+        if r >= 3:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def step_shapes(run, prompt_len: int) -> list[tuple[int, int]]:
@@ -234,10 +234,7 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
     every ``isolated_every``-th prompt, right after its runs (the machine in the same state), each kept
     run's forwards are replayed alone (:func:`isolated_costs`): ``iso`` holds their per-step times beside
     the run, ``None`` on the other prompts."""
-    acc = {
-        n: {"runs": [], "lens": [], "iso": [], "drafting": [], "same": 0, "chain": m[2]}
-        for n, m in fns.items()
-    }
+    acc = {n: {"runs": [], "iso": [], "drafting": [], "same": 0, "chain": m[2]} for n, m in fns.items()}
     every = getattr(args, "isolated_every", 0)
     for i, p in enumerate(ps):
         best: dict = {}
@@ -249,7 +246,6 @@ def measure(target, fns: dict, ps: list, refs: list, args, temperature: float, l
         timed = every and i % every == 0
         for name, (run, draft_s) in best.items():
             acc[name]["runs"].append(run)
-            acc[name]["lens"].append(len(p))
             acc[name]["iso"].append(
                 isolated_costs(target.model, len(p), run, args.repeats) if timed else None
             )
@@ -366,7 +362,6 @@ def run_all(args, argv) -> dict:
     tutor, draft = Tutor.load(), Tutor.load("draft")
     target = CachedTarget(tutor, capacity=4 * tutor.cfg.n_ctx)  # room for the positions scored, then dropped
     ps = prompts(tutor, args.held_out, args.pairs, args.seed)
-    t = cost_curve(tutor, 1, 30)  # t(1): the scale the records' per-step costs are read against
     out = {
         "command": "python bench/spec_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": date.today().isoformat(),
@@ -375,8 +370,8 @@ def run_all(args, argv) -> dict:
         "blas_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "numpy": np.__version__,
         "prompts": {"held_out": args.held_out, "hand_written": len(ps) - args.held_out},
-        "target_t1_ms": round(t[1] * 1e3, 4),
-        "draft_t1_ms": round(cost_curve(draft, 1, 50)[1] * 1e3, 4),
+        "target_t1_ms": round(one_token_s(tutor, 30) * 1e3, 4),
+        "draft_t1_ms": round(one_token_s(draft, 50) * 1e3, 4),
     }
     ar = (None, 0, True)  # autoregressive greedy output: the reference of every method
     refs = [run_once(target, ar, p, np.random.default_rng(0), 0.0)[0].tokens.tolist() for p in ps]

@@ -115,7 +115,17 @@ def _check_sentences(sentences: object) -> list[list[str]]:
     return out
 
 
-class NGramModel:
+class _TableRows:
+    """A model whose every output row is a row of a table checked where the model is built."""
+
+    @property
+    def rows_checked(self) -> bool:
+        """True: callers need not check each output again (the shape of every output is still checked).
+        False for a subclass that computes its rows another way (overrides ``__call__``)."""
+        return type(self).__call__ in (NGramModel.__call__, MarkovChain.__call__)
+
+
+class NGramModel(_TableRows):
     """Word-level n-gram model with additive (Lidstone) smoothing.
 
     ``p(x | context) = (count(context, x) + smoothing) / (count(context) + smoothing·V)`` where the
@@ -134,13 +144,6 @@ class NGramModel:
     sorted words of ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str),
     ``vocab_size`` (V).
     """
-
-    @property
-    def rows_checked(self) -> bool:
-        """Every output row is a row of a table checked where the model is built, so callers need not
-        check each output again (the shape of every output is still checked). False for a subclass that
-        computes its rows another way (overrides ``__call__``)."""
-        return type(self).__call__ is NGramModel.__call__
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
         n = _checks.integer("n", n, 1, MAX_N)
@@ -258,20 +261,13 @@ class NGramModel:
         return f"NGramModel(n={self.n}, V={self.vocab_size}, smoothing={self.smoothing:g})"
 
 
-class MarkovChain:
+class MarkovChain(_TableRows):
     """First-order Markov chain: ``model(tokens)[i] = transition[tokens[i]]``.
 
     ``transition`` (V, V): row j is the next-token distribution after token j (each row a distribution
     within 1e-6; nothing is renormalised). Attributes ``transition`` (a read-only copy of the argument, so
     later changes to the caller's array do not reach the model) and ``vocab_size`` (V).
     """
-
-    @property
-    def rows_checked(self) -> bool:
-        """Every output row is a row of a table checked where the model is built, so callers need not
-        check each output again (the shape of every output is still checked). False for a subclass that
-        computes its rows another way (overrides ``__call__``)."""
-        return type(self).__call__ is MarkovChain.__call__
 
     def __init__(self, transition):
         transition = _arrays.float_array("transition", transition, 2)
