@@ -115,17 +115,14 @@ def _check_sentences(sentences: object) -> list[list[str]]:
     return out
 
 
-class _TableRows:
-    """A model whose every output row is a row of a table checked where the model is built."""
-
-    @property
-    def rows_checked(self) -> bool:
-        """True: callers need not check each output again (the shape of every output is still checked).
-        False for a subclass that computes its rows another way (overrides ``__call__``)."""
-        return type(self).__call__ in (NGramModel.__call__, MarkovChain.__call__)
+def _table_rows_checked(model) -> bool:
+    """True when every output row is a row of a table checked where the model was built, so callers need
+    not check each output again (the shape of every output is still checked). False for a subclass that
+    computes its rows another way (overrides ``__call__``)."""
+    return type(model).__call__ in (NGramModel.__call__, MarkovChain.__call__)
 
 
-class NGramModel(_TableRows):
+class NGramModel:
     """Word-level n-gram model with additive (Lidstone) smoothing.
 
     ``p(x | context) = (count(context, x) + smoothing) / (count(context) + smoothing·V)`` where the
@@ -144,6 +141,8 @@ class NGramModel(_TableRows):
     sorted words of ``sentences``. Attributes: ``n``, ``smoothing``, ``vocab`` (tuple of str),
     ``vocab_size`` (V).
     """
+
+    rows_checked = property(_table_rows_checked)
 
     def __init__(self, sentences, n: int, *, smoothing: float = 1e-4, vocab=None):
         n = _checks.integer("n", n, 1, MAX_N)
@@ -261,13 +260,15 @@ class NGramModel(_TableRows):
         return f"NGramModel(n={self.n}, V={self.vocab_size}, smoothing={self.smoothing:g})"
 
 
-class MarkovChain(_TableRows):
+class MarkovChain:
     """First-order Markov chain: ``model(tokens)[i] = transition[tokens[i]]``.
 
     ``transition`` (V, V): row j is the next-token distribution after token j (each row a distribution
     within 1e-6; nothing is renormalised). Attributes ``transition`` (a read-only copy of the argument, so
     later changes to the caller's array do not reach the model) and ``vocab_size`` (V).
     """
+
+    rows_checked = property(_table_rows_checked)
 
     def __init__(self, transition):
         transition = _arrays.float_array("transition", transition, 2)
