@@ -33,6 +33,11 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # no host but this machine resolves, so nothing a page asks for can leave it; every request is still
+    # logged (render_page) and any to another host fails the test. Blocking here rather than routing
+    # each request through the test keeps the browser's cache: each page would otherwise fetch the
+    # mermaid and MathJax bundles anew.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 RENDER_TIMEOUT_MS = 20_000
 
@@ -116,15 +121,12 @@ def render_page(context, url: str):
         if r.status >= 400 and not r.url.endswith("/favicon.ico"):
             errors.append(f"HTTP {r.status} for {r.url}")
 
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            foreign.append(r.request.url)
-            r.abort()
+    def request(r):
+        if urlsplit(r.url).hostname != "127.0.0.1" and not r.url.startswith(("data:", "blob:")):
+            foreign.append(r.url)
 
     page = context.new_page()
-    page.route("**/*", route)
+    page.on("request", request)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", response)
     page.goto(url, wait_until="load")
@@ -255,19 +257,25 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def _open_logged(context, url: str, width: int, height: int, theme: str = "light"):
-    """(page, foreign requests, page errors): ``url`` rendered, resized and in ``theme``."""
-    page, foreign, errors = render_page(context, url)
+# Two animation frames: the page's scroll-cue script re-marks wide boxes in the frame after a resize or
+# a change to the page (docs/_static/specdec.js), so after two frames its marks are in place.
+SETTLE_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+def settle(page) -> None:
+    """Wait until the page's resize and mutation handlers have run (two animation frames)."""
+    page.evaluate(SETTLE_JS)
+
+
+def _open(context, url: str, width: int, height: int, theme: str = "light"):
+    """``url`` rendered, resized and in ``theme``."""
+    page = render_page(context, url)[0]
     page.set_viewport_size({"width": width, "height": height})
     if theme == "dark":
         switch_to_dark(page)
     page.evaluate("window.dispatchEvent(new Event('resize'))")
-    page.wait_for_timeout(200)
-    return page, foreign, errors
-
-
-def _open(context, url: str, width: int, height: int, theme: str = "light"):
-    return _open_logged(context, url, width, height, theme)[0]
+    settle(page)
+    return page
 
 
 MATH_DONE_JS = "() => [...document.querySelectorAll('.math')].every(e => e.querySelector('mjx-container'))"
@@ -277,8 +285,9 @@ NESTED_JS = (
 )
 TEX_ERROR_JS = "() => [...document.querySelectorAll('mjx-merror')].map(e => e.closest('.math').textContent)"
 
-# What each whole-site sweep measures on every built page, by (width, theme): each page is loaded once
-# per sweep and every probe runs on it (the JS is defined beside the test that reads it).
+# What the whole-site sweep measures on every built page, by (width, theme), in this order: each page is
+# loaded once, measured at 1,400 px, resized to 390 px and measured, then switched to the dark theme and
+# measured again (the JS is defined beside the test that reads it).
 SWEEPS = {
     ("desktop", "light"): ("overflow", "height", "code", "tex"),
     ("phone", "light"): ("overflow", "title", "formula", "nested", "plots"),
@@ -299,37 +308,44 @@ def _probe_js() -> dict[str, str]:
     }
 
 
-def _visit(context, outdir: Path, site_url: str, rel: str, width: str, theme: str, probes) -> dict:
-    """Load one page at a width and theme, wait for its diagrams and formulas, run the probes."""
-    page, foreign, errors = _open_logged(context, f"{site_url}/{rel}", *WIDTHS[width], theme)
-    rec = {"math": 'class="math' in (outdir / rel).read_text(encoding="utf-8"), "math_ok": True}
-    if rec["math"]:
-        try:
-            page.wait_for_function(MATH_DONE_JS, timeout=RENDER_TIMEOUT_MS)
-            page.wait_for_timeout(300)  # the scroll cues are placed after typesetting
-        except Exception:
-            rec["math_ok"] = False
-    js = _probe_js()
-    rec.update({name: page.evaluate(js[name]) for name in probes})
-    rec["foreign"], rec["errors"] = list(foreign), list(errors)
+def _visit(context, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str], dict]:
+    """Load one page, wait for its diagrams and formulas, and run the probes of each (width, theme) of
+    :data:`SWEEPS` on it in turn. -> (width, theme) -> probe results, with the load's requests and errors."""
+    page, foreign, errors = render_page(context, f"{site_url}/{rel}")
+    math = 'class="math' in (outdir / rel).read_text(encoding="utf-8")
+    js, out, theme_now = _probe_js(), {}, "light"
+    for (width, theme), probes in SWEEPS.items():
+        page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+        if theme != theme_now:
+            assert theme == "dark", "SWEEPS switches the theme once, from light to dark"
+            switch_to_dark(page)
+            theme_now = theme
+        page.evaluate("window.dispatchEvent(new Event('resize'))")
+        rec = {"math": math, "math_ok": True}
+        if math:
+            try:
+                page.wait_for_function(MATH_DONE_JS, timeout=RENDER_TIMEOUT_MS)
+            except Exception:
+                rec["math_ok"] = False
+        settle(page)  # the scroll cues are placed after a resize and after typesetting
+        rec.update({name: page.evaluate(js[name]) for name in probes})
+        rec["foreign"], rec["errors"] = list(foreign), list(errors)
+        out[width, theme] = rec
     page.close()
-    return rec
+    return out
 
 
 @pytest.fixture(scope="module")
 def sweep(html_build: Build, site_url: str, browser_context):
     """``sweep(width, theme)``: built page -> the probes of :data:`SWEEPS` for that width and theme,
-    measured once per module run and shared by the tests that read them."""
-    cache: dict[tuple[str, str], dict[str, dict]] = {}
+    measured once per module run (one load of each page for all of them) and shared by the tests."""
+    cache: dict[str, dict[tuple[str, str], dict]] = {}
 
     def get(width: str, theme: str = "light") -> dict[str, dict]:
-        key = (width, theme)
-        if key not in cache:
-            cache[key] = {
-                rel: _visit(browser_context, html_build.outdir, site_url, rel, width, theme, SWEEPS[key])
-                for rel in built_pages(html_build.outdir)
-            }
-        return cache[key]
+        if not cache:
+            for rel in built_pages(html_build.outdir):
+                cache[rel] = _visit(browser_context, html_build.outdir, site_url, rel)
+        return {rel: recs[width, theme] for rel, recs in cache.items()}
 
     return get
 
