@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lossless import P_MIN, chisquare_p
+from lossless import P_MIN, TUTOR_TV, chisquare_p
 from specdec.core.rows import probabilities, softmax
 from specdec.core.tree import path_to, tree_from_paths
 from specdec.decode import MAX_NEW_TOKENS, autoregressive_decode, decode
@@ -284,7 +284,7 @@ def two_token_fit(tutor, drafter, sentence, k, runs=400):
     obs = np.array([counts.get(key, 0) for key in big] + rest)
     exp = np.array([law[key] for key in big] + [1 - sum(law[key] for key in big)])
     assert len(big) >= 3
-    return chisquare_p(obs, exp), drafted, accepted
+    return chisquare_p(obs, exp, max_tv=TUTOR_TV), drafted, accepted
 
 
 @pytest.mark.parametrize(
