@@ -187,11 +187,6 @@ def built_pages(outdir: Path) -> list[str]:
     )
 
 
-def pages_holding(outdir: Path, needle: str) -> list[str]:
-    """The built pages whose HTML contains ``needle`` (a table, a formula, a plot)."""
-    return [rel for rel in built_pages(outdir) if needle in (outdir / rel).read_text(encoding="utf-8")]
-
-
 def test_every_page_is_offline_and_its_math_renders(sweep):
     """No page requests another host or misses a local file; MathJax typesets every formula."""
     problems: list[str] = []
@@ -289,8 +284,8 @@ TEX_ERROR_JS = "() => [...document.querySelectorAll('mjx-merror')].map(e => e.cl
 # loaded once, measured at 1,400 px, resized to 390 px and measured, then switched to the dark theme and
 # measured again (the JS is defined beside the test that reads it).
 SWEEPS = {
-    ("desktop", "light"): ("overflow", "height", "code", "tex"),
-    ("phone", "light"): ("overflow", "title", "formula", "nested", "plots"),
+    ("desktop", "light"): ("overflow", "height", "code", "tex", "tables"),
+    ("phone", "light"): ("overflow", "title", "formula", "nested", "plots", "sticky"),
     ("phone", "dark"): ("plots",),
 }
 
@@ -305,6 +300,8 @@ def _probe_js() -> dict[str, str]:
         "formula": FORMULA_JS,
         "nested": NESTED_JS,
         "plots": PLOT_TEXT_JS,
+        "tables": TABLE_SCROLL_JS,
+        "sticky": STICKY_JS,
     }
 
 
@@ -411,38 +408,30 @@ STICKY_JS = """() => [...document.querySelectorAll('.table-wrapper.scrolls')].ma
 
 
 @pytest.mark.browser
-def test_held_first_column_leaves_no_gap(html_build: Build, site_url: str, browser_context):
+def test_held_first_column_leaves_no_gap(sweep):
     """At 390 px a table that scrolls holds its first column flush with the box's left edge: no
     strip through which the scrolled text shows."""
-    problems, measured = [], 0
-    for rel in (f"{SURVEY}/summary.html", f"{SURVEY}/evidence.html", "families.html"):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["phone"])
-        for t in page.evaluate(STICKY_JS):
-            measured += 1
+    problems, measured = [], set()
+    for rel, rec in sweep("phone").items():
+        for t in rec["sticky"]:
+            measured.add(rel)
             if t["gap"] > 0.5:
                 problems.append(
                     f"{rel}, table in #{t['id']}: a {t['gap']:.1f}px strip left of the held column"
                 )
-        page.close()
-    assert measured, "no scrolling table measured"
+    assert {f"{SURVEY}/summary.html", "families.html"} <= measured, f"scrolling tables measured: {measured}"
     assert not problems, "\n".join(problems)
 
 
+TABLE_SCROLL_JS = """() => [...document.querySelectorAll('article .table-wrapper')]
+  .filter(w => w.scrollWidth > w.clientWidth + 1)
+  .map(w => `table in #${(w.closest('section') || {}).id}: ${w.scrollWidth}px in ${w.clientWidth}px`)"""
+
+
 @pytest.mark.browser
-def test_no_table_scrolls_at_desktop_width(html_build: Build, site_url: str, browser_context):
+def test_no_table_scrolls_at_desktop_width(sweep):
     """At 1,400 px every table shows all its columns (the families page's nine included)."""
-    problems = []
-    for rel in pages_holding(html_build.outdir, "<table"):
-        page = _open(browser_context, f"{site_url}/{rel}", *WIDTHS["desktop"])
-        problems += [
-            f"{rel}: {t}"
-            for t in page.evaluate(
-                """() => [...document.querySelectorAll('article .table-wrapper')]
-                  .filter(w => w.scrollWidth > w.clientWidth + 1)
-                  .map(w => `table in #${(w.closest('section') || {}).id}: ${w.scrollWidth}px in ${w.clientWidth}px`)"""
-            )
-        ]
-        page.close()
+    problems = [f"{rel}: {t}" for rel, rec in sweep("desktop").items() for t in rec["tables"]]
     assert not problems, "\n".join(problems)
 
 
