@@ -68,6 +68,7 @@ BUILD_FIXTURES = frozenset({"html_build", "doctest_build"})
 BROWSER_FIXTURES = frozenset({"browser_context", "site_url"})
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the group marks (--dist loadgroup)
 def pytest_collection_modifyitems(items) -> None:
     """Mark every test that uses a site build ``build`` and every test that uses the browser
     ``browser``, wherever it is written, so that ``-m "not browser and not build"`` is the unit run."""
