@@ -109,8 +109,8 @@ def diagram_pages(outdir: Path) -> dict[str, list[str]]:
     return pages
 
 
-def render_page(context, url: str):
-    """Open ``url``; return (page, non-local request URLs, page errors) once diagrams settled.
+def logged_page(context):
+    """A new page, and the lists its listeners fill: (page, non-local request URLs, page errors).
 
     Failed local requests (HTTP >= 400, the browser's own /favicon.ico probe aside) are page errors.
     """
@@ -129,6 +129,11 @@ def render_page(context, url: str):
     page.on("request", request)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", response)
+    return page, foreign, errors
+
+
+def load(page, url: str) -> None:
+    """Open ``url`` in ``page`` and wait until its diagrams are drawn (or the render timeout passes)."""
     page.goto(url, wait_until="load")
     try:
         page.wait_for_function(
@@ -138,6 +143,12 @@ def render_page(context, url: str):
         )
     except Exception:  # reported per diagram below, with the page and the diagram named
         pass
+
+
+def render_page(context, url: str):
+    """Open ``url`` in a new page; (page, non-local request URLs, page errors) once diagrams settled."""
+    page, foreign, errors = logged_page(context)
+    load(page, url)
     return page, foreign, errors
 
 
@@ -305,10 +316,14 @@ def _probe_js() -> dict[str, str]:
     }
 
 
-def _visit(context, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str], dict]:
-    """Load one page, wait for its diagrams and formulas, and run the probes of each (width, theme) of
-    :data:`SWEEPS` on it in turn. -> (width, theme) -> probe results, with the load's requests and errors."""
-    page, foreign, errors = render_page(context, f"{site_url}/{rel}")
+def _visit(logged, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str], dict]:
+    """Load one page into the ``logged_page`` (emptying its logs first), wait for its diagrams and
+    formulas, and run the probes of each (width, theme) of :data:`SWEEPS` on it in turn.
+    -> (width, theme) -> probe results, with the load's requests and errors."""
+    page, foreign, errors = logged
+    foreign.clear()
+    errors.clear()
+    load(page, f"{site_url}/{rel}")
     math = 'class="math' in (outdir / rel).read_text(encoding="utf-8")
     js, out, theme_now = _probe_js(), {}, "light"
     for (width, theme), probes in SWEEPS.items():
@@ -328,7 +343,6 @@ def _visit(context, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, st
         rec.update({name: page.evaluate(js[name]) for name in probes})
         rec["foreign"], rec["errors"] = list(foreign), list(errors)
         out[width, theme] = rec
-    page.close()
     return out
 
 
@@ -340,8 +354,10 @@ def sweep(html_build: Build, site_url: str, browser_context):
 
     def get(width: str, theme: str = "light") -> dict[str, dict]:
         if not cache:
+            logged = logged_page(browser_context)  # one page, navigated from each built page to the next
             for rel in built_pages(html_build.outdir):
-                cache[rel] = _visit(browser_context, html_build.outdir, site_url, rel)
+                cache[rel] = _visit(logged, html_build.outdir, site_url, rel)
+            logged[0].close()
         return {rel: recs[width, theme] for rel, recs in cache.items()}
 
     return get
