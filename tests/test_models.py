@@ -64,6 +64,21 @@ def test_trigram_counts_by_hand():
     np.testing.assert_allclose(rows[2], (np.array([1, 0, 0, 0]) + s) / (1 + s * V))  # after (a, b)
 
 
+def test_a_large_vocabulary_keeps_only_the_counts_it_saw():
+    """5,000 random sentences over 200,000 ids: 94,151 contexts, whose dense table would take 150 GB;
+    the model keeps the counts it saw and makes a row when it is read, by the same formula."""
+    rng = np.random.default_rng(0)
+    V, s = 200_000, 1e-3
+    sentences = [[str(t) for t in rng.integers(1, V, 10)] for _ in range(5000)]
+    model = NGramModel(sentences, n=3, smoothing=s, vocab=["<s>", *map(str, range(1, V))])
+    first = sentences[0]
+    rows = model(np.array([0, int(first[0]), int(first[1])]))  # (3, V): <s> w1 w2
+    want = np.full(V, s)
+    want[int(first[2])] += 1.0  # (w1, w2) was seen once, followed by w3
+    np.testing.assert_array_equal(rows[2], want / (1 + s * V))
+    assert rows.shape == (3, V) and abs(rows[0].sum() - 1) < 1e-9
+
+
 def test_backoff_to_the_longest_seen_context():
     model = NGramModel([["a", "b"], ["b", "c"]], n=3, smoothing=0.1)
     rows = model(np.array([0, 3, 1]))  # <s> c a: context (c, a) never seen -> (a,) -> row of bigram "a"

@@ -116,9 +116,10 @@ def _check_sentences(sentences: object) -> list[list[str]]:
 
 
 def _table_rows_checked(model) -> bool:
-    """True when every output row is a row of a table checked where the model was built, so callers need
-    not check each output again (the shape of every output is still checked). False for a subclass that
-    computes its rows another way (overrides ``__call__``)."""
+    """True when every output row is a row of a table checked once (the Markov chain's where it was
+    built, an n-gram row where it is first made), so callers need not check each output again (the
+    shape of every output is still checked). False for a subclass that computes its rows another way
+    (overrides ``__call__``)."""
     return type(model).__call__ in (NGramModel.__call__, MarkovChain.__call__)
 
 
@@ -173,13 +174,30 @@ class NGramModel:
                     ctx = tuple(ids[t - order : t])
                     rows.append(contexts.setdefault(ctx, len(contexts)))
                     cols.append(ids[t])
-        counts = np.zeros((len(contexts), self.vocab_size))  # (contexts, V)
-        np.add.at(counts, (np.array(rows), np.array(cols)), 1.0)
+        # the counts, sparse: (context, next token) pairs seen, sorted by context; a dense (contexts, V)
+        # table of a tokenizer's vocabulary would be hundreds of megabytes for a few thousand sentences
+        pairs, seen = np.unique(np.array(rows) * self.vocab_size + np.array(cols), return_counts=True)
+        self._cols = pairs % self.vocab_size  # (pairs,)
+        self._counts = seen.astype(np.float64)  # (pairs,)
+        ctx = pairs // self.vocab_size  # (pairs,) non-decreasing
+        self._starts = np.searchsorted(ctx, np.arange(len(contexts) + 1))  # (contexts + 1,)
+        totals = np.bincount(ctx, weights=self._counts, minlength=len(contexts))  # (contexts,)
+        self._denominators = totals + self.smoothing * self.vocab_size
         self._contexts = contexts
-        self._probs = (counts + self.smoothing) / (
-            counts.sum(1, keepdims=True) + self.smoothing * self.vocab_size
-        )
-        _arrays.check_rows("n-gram table", self._probs)  # once: every output row is one of these
+        self._rows: dict[int, np.ndarray] = {}  # context index -> its (V,) row, made when first read
+
+    def _table_row(self, i: int) -> np.ndarray:
+        """The smoothed row of context ``i``, made and checked the first time it is read (read-only)."""
+        row = self._rows.get(i)
+        if row is None:
+            a, b = self._starts[i], self._starts[i + 1]
+            row = np.full(self.vocab_size, self.smoothing)
+            row[self._cols[a:b]] = self._counts[a:b] + self.smoothing
+            row /= self._denominators[i]
+            _arrays.check_rows("n-gram table row", row)  # once: every output row is one of these
+            row.flags.writeable = False
+            self._rows[i] = row
+        return row
 
     @classmethod
     def from_corpus(cls, n: int, *, smoothing: float = 1e-4) -> NGramModel:
@@ -225,12 +243,12 @@ class NGramModel:
         tokens = _check_tokens(tokens, self.vocab_size)
         m = self.n - 1
         history = (0,) * m  # the last m tokens, reset to <s> at every boundary
-        idx = np.empty(len(tokens), dtype=np.intp)  # (L,) row of self._probs per position
-        for i, t in enumerate(tokens.tolist()):
+        rows = []
+        for t in tokens.tolist():
             if m:
                 history = (0,) * m if t == 0 else history[1:] + (t,)
-            idx[i] = self._row(history)
-        return self._probs[idx]  # (L, V)
+            rows.append(self._table_row(self._row(history)))
+        return np.array(rows).reshape(len(rows), self.vocab_size)  # (L, V)
 
     def _row(self, history: tuple[int, ...]) -> int:
         """Row of the table for a context: back off, dropping the oldest token, until it was seen."""
@@ -243,9 +261,7 @@ class NGramModel:
         call scores every position): the row a drafter needs. A read-only view of the table."""
         tokens = _arrays.token_array("tokens", tokens)
         _check_tokens(tokens[len(tokens) - max(self.n - 1, 1) :], self.vocab_size)
-        row = self._probs[self._row(self._last_history(tokens))]  # (V,)
-        row.flags.writeable = False
-        return row
+        return self._table_row(self._row(self._last_history(tokens)))  # (V,)
 
     def _last_history(self, tokens: np.ndarray) -> tuple[int, ...]:
         """The context after ``tokens``: its last n − 1 tokens after the latest ``<s>``, padded with
