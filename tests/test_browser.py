@@ -198,10 +198,20 @@ def built_pages(outdir: Path) -> list[str]:
     )
 
 
-def test_every_page_is_offline_and_its_math_renders(sweep):
+SITE_PARTS = ("api", "pages")  # the API reference (api/…), and every other page
+
+
+def site_part(rel: str) -> str:
+    return "api" if rel.startswith("api/") else "pages"
+
+
+@pytest.mark.parametrize("part", SITE_PARTS)
+def test_every_page_is_offline_and_its_math_renders(sweep, part: str):
     """No page requests another host or misses a local file; MathJax typesets every formula."""
     problems: list[str] = []
-    for rel, rec in sweep("desktop").items():
+    pages = sweep("desktop", part=part)
+    assert pages, f"no built page in the part {part!r}"
+    for rel, rec in pages.items():
         if rec["math"] and not rec["math_ok"]:
             problems.append(f"{rel}: some formulas were not typeset by MathJax")
         if rec["foreign"]:
@@ -348,19 +358,25 @@ def _visit(logged, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str
 
 @pytest.fixture(scope="module")
 def sweep(html_build: Build, site_url: str, browser_context):
-    """``sweep(width, theme)``: built page -> the probes of :data:`SWEEPS` for that width and theme,
-    measured once per module run (one load of each page for all of them) and shared by the tests."""
+    """``sweep(width, theme, part=None)``: built page -> the probes of :data:`SWEEPS` for that width and
+    theme, for one part of the site (:data:`SITE_PARTS`) or all of it. Each page is measured once per
+    module run, the first time it is asked for (one load of it for every width and theme), in one browser
+    page navigated from each built page to the next; the results are shared by the tests."""
     cache: dict[str, dict[tuple[str, str], dict]] = {}
+    logged = []
 
-    def get(width: str, theme: str = "light") -> dict[str, dict]:
-        if not cache:
-            logged = logged_page(browser_context)  # one page, navigated from each built page to the next
-            for rel in built_pages(html_build.outdir):
-                cache[rel] = _visit(logged, html_build.outdir, site_url, rel)
-            logged[0].close()
-        return {rel: recs[width, theme] for rel, recs in cache.items()}
+    def get(width: str, theme: str = "light", part: str | None = None) -> dict[str, dict]:
+        rels = [rel for rel in built_pages(html_build.outdir) if part in (None, site_part(rel))]
+        for rel in rels:
+            if rel not in cache:
+                if not logged:
+                    logged.append(logged_page(browser_context))
+                cache[rel] = _visit(logged[0], html_build.outdir, site_url, rel)
+        return {rel: cache[rel][width, theme] for rel in rels}
 
-    return get
+    yield get
+    if logged:
+        logged[0][0].close()
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
