@@ -22,6 +22,7 @@ POWER = 0.99  # the chance that a check catches an error of its stated size
 TOY_TV = 0.08  # toy-model checks catch any error moving 8 % of the probability mass
 # Checks with the tutor as target cost a forward of a 2.2 M-parameter model per step, a thousand toy ones:
 # they catch an error moving a fifth of the mass, and the toy checks (same loop, same rules) the finer ones.
+# Where rare outcomes are pooled into one cell, the promise covers the law over the cells as pooled.
 TUTOR_TV = 0.2
 
 
@@ -35,7 +36,7 @@ def _noncentrality(cells: int) -> float:
 def detectable_tv(draws: int, cells: int) -> float:
     """The smallest total-variation error that a fit of ``draws`` draws over ``cells`` cells catches with
     probability at least :data:`POWER` (the module docstring)."""
-    return math.sqrt(_noncentrality(cells) / (4 * draws))
+    return math.sqrt(_noncentrality(cells) / (4 * draws)) if draws else math.inf
 
 
 def chisquare_p(counts: np.ndarray, probs: np.ndarray, max_tv: float = TOY_TV) -> float:

@@ -226,16 +226,22 @@ NODE_FILL_JS = (
 )
 
 
+# every diagram drawn again after a theme change: an <svg> with its viewBox, and (where it has a box
+# node) a node fill other than the light theme's; the diagrams are redrawn one after another
+ALL_REDRAWN_JS = """(light) => [...document.querySelectorAll('pre.mermaid')].every(e => {
+  const svg = e.querySelector('svg[viewBox]');
+  const node = svg && svg.querySelector('.node rect, .node polygon');
+  return !!svg && (!node || getComputedStyle(node).fill !== light);
+})"""
+
+
 def switch_to_dark(page) -> tuple[str | None, str | None]:
-    """furo's toggle to the dark theme; waits for the diagrams to re-render. -> (light, dark) node fill."""
+    """furo's toggle to the dark theme; waits until every diagram is drawn again in it.
+    -> (light, dark) node fill of the first diagram."""
     light = page.evaluate(NODE_FILL_JS)
     page.evaluate("document.body.dataset.theme = 'dark'")
     if light is not None:
-        page.wait_for_function(
-            f"(light) => {{ const f = ({NODE_FILL_JS})(); return f !== null && f !== light; }}",
-            arg=light,
-            timeout=RENDER_TIMEOUT_MS,
-        )
+        page.wait_for_function(ALL_REDRAWN_JS, arg=light, timeout=RENDER_TIMEOUT_MS)
     return light, page.evaluate(NODE_FILL_JS)
 
 
@@ -333,6 +339,9 @@ def _visit(logged, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str
     page, foreign, errors = logged
     foreign.clear()
     errors.clear()
+    page.set_viewport_size(
+        dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
+    )  # not the last page's
     load(page, f"{site_url}/{rel}")
     math = 'class="math' in (outdir / rel).read_text(encoding="utf-8")
     js, out, theme_now = _probe_js(), {}, "light"
@@ -351,8 +360,9 @@ def _visit(logged, outdir: Path, site_url: str, rel: str) -> dict[tuple[str, str
                 rec["math_ok"] = False
         settle(page)  # the scroll cues are placed after a resize and after typesetting
         rec.update({name: page.evaluate(js[name]) for name in probes})
-        rec["foreign"], rec["errors"] = list(foreign), list(errors)
         out[width, theme] = rec
+    for rec in out.values():  # what the load and every phase after it requested or raised
+        rec["foreign"], rec["errors"] = list(foreign), list(errors)
     return out
 
 

@@ -79,6 +79,11 @@ def test_a_large_vocabulary_keeps_only_the_counts_it_saw():
     assert rows.shape == (3, V) and abs(rows[0].sum() - 1) < 1e-9
 
 
+def test_a_smoothing_that_overflows_the_rows_is_refused_at_once():
+    with pytest.raises(ValueError, match="smoothing × vocab size must be finite"):
+        NGramModel([["a", "b"]], n=2, smoothing=1e308)
+
+
 def test_backoff_to_the_longest_seen_context():
     model = NGramModel([["a", "b"], ["b", "c"]], n=3, smoothing=0.1)
     rows = model(np.array([0, 3, 1]))  # <s> c a: context (c, a) never seen -> (a,) -> row of bigram "a"

@@ -42,11 +42,11 @@ __all__ = [
 ]
 
 MAX_N = 16
-"""Largest n of an :class:`NGramModel`. The model keeps one row of V floats for every context of every
-length below n that training saw, so its table grows about linearly with n (on the project's corpus:
-2 MB at n = 3, 70 MB at n = 16, 3.8 GB at n = 200). Contexts never reach back past a sentence boundary,
-and the corpus's longest sentence has 10 words, so from n = 12 on a longer n only adds padding; 16
-leaves room for a corpus of longer sentences while keeping the table within memory."""
+"""Largest n of an :class:`NGramModel`. The model keeps a count for every (context, next word) pair of
+every context length below n that training saw, and a row of V floats for each context it has been
+asked about, so it grows about linearly with n. Contexts never reach back past a sentence boundary, and
+the corpus's longest sentence has 10 words, so from n = 12 on a longer n only adds padding; 16 leaves
+room for a corpus of longer sentences."""
 
 BOUNDARY = "<s>"
 """Sentence boundary token (id 0 in every :class:`NGramModel` vocabulary): it starts and ends sentences."""
@@ -176,13 +176,16 @@ class NGramModel:
                     cols.append(ids[t])
         # the counts, sparse: (context, next token) pairs seen, sorted by context; a dense (contexts, V)
         # table of a tokenizer's vocabulary would be hundreds of megabytes for a few thousand sentences
-        pairs, seen = np.unique(np.array(rows) * self.vocab_size + np.array(cols), return_counts=True)
+        keys = np.array(rows, dtype=np.int64) * self.vocab_size + np.array(cols, dtype=np.int64)
+        pairs, seen = np.unique(keys, return_counts=True)
         self._cols = pairs % self.vocab_size  # (pairs,)
         self._counts = seen.astype(np.float64)  # (pairs,)
         ctx = pairs // self.vocab_size  # (pairs,) non-decreasing
         self._starts = np.searchsorted(ctx, np.arange(len(contexts) + 1))  # (contexts + 1,)
         totals = np.bincount(ctx, weights=self._counts, minlength=len(contexts))  # (contexts,)
         self._denominators = totals + self.smoothing * self.vocab_size
+        if not np.isfinite(self._denominators).all():
+            raise ValueError(f"smoothing × vocab size must be finite, got {smoothing} × {self.vocab_size}")
         self._contexts = contexts
         self._rows: dict[int, np.ndarray] = {}  # context index -> its (V,) row, made when first read
 
@@ -258,7 +261,8 @@ class NGramModel:
 
     def next_row(self, tokens) -> np.ndarray:
         """(L,) token ids -> (V,) the row after them, read from their last n − 1 tokens only (O(n), where a
-        call scores every position): the row a drafter needs. A read-only view of the table."""
+        call scores every position): the row a drafter needs, read-only (the model keeps it for the next
+        read)."""
         tokens = _arrays.token_array("tokens", tokens)
         _check_tokens(tokens[len(tokens) - max(self.n - 1, 1) :], self.vocab_size)
         return self._table_row(self._row(self._last_history(tokens)))  # (V,)
