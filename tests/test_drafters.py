@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from lossless import P_MIN, after_first_law, chisquare_p
+from lossless import P_MIN, TOY_TV, after_first_law, chisquare_p
 from specdec.drafters.input_guided import InputGuided
 from specdec.drafters.lookup import prompt_lookup
 from specdec.drafters.ngram import NGramDrafter
@@ -141,6 +141,33 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
             law[y] = law.get(y, 0.0) + q * r
     p_first = TARGET(PROMPT)[-1]
     assert max(abs(law.get(y, 0.0) - p_first[y]) for y in range(4)) > 0.05
+
+
+def first_token_law(p_T: np.ndarray, p_D: np.ndarray, judge: np.ndarray, after_reject: np.ndarray):
+    """Law of the first emitted token when x ~ p_D is accepted with min(1, p_T(x) / judge(x)) and a
+    rejection draws from ``after_reject`` (the residual of p_T and judge, for the right rule)."""
+    accept = np.minimum(1.0, np.divide(p_T, judge, out=np.ones_like(p_T), where=judge > 0))
+    return p_D * accept + (p_D * (1 - accept)).sum() * after_reject
+
+
+def test_the_faults_the_sampled_fit_guards_against_move_more_than_it_promises_to_catch():
+    """In the sampled fit below (the draft model; tokens 2 and 3, written by the first step after the
+    prompt's forward wrote token 1), two classic faults shift the law of tokens 2 and 3 by more than
+    TOY_TV, the error the fit catches with probability 0.99: a rejection drawn from p_T instead of the
+    residual, and p_D misreported as uniform. Finer faults are the exact, enumerated tests' to catch
+    (test_the_exact_law_catches_a_drafter_that_lies_about_p_D)."""
+    T, D, uniform = TARGET.transition, DRAFT.transition, np.full(4, 0.25)
+    first = T[PROMPT[-1]]  # token 1
+    for a in range(4):
+        assert np.abs(first_token_law(T[a], D[a], D[a], residual(T[a], D[a])) - T[a]).max() < 1e-12
+    faults = {
+        "rejection from p_T": lambda a: first_token_law(T[a], D[a], D[a], T[a]),
+        "p_D reported uniform": lambda a: first_token_law(T[a], D[a], uniform, residual(T[a], uniform)),
+    }
+    for name, law in faults.items():
+        # token 2's law after each token 1; the joint law of tokens 2 and 3 is at least this far off
+        tv = sum(first[a] * 0.5 * np.abs(law(a) - T[a]).sum() for a in range(4))
+        assert tv > TOY_TV, (name, tv)
 
 
 @pytest.mark.parametrize("name", DRAFTERS)
