@@ -62,3 +62,13 @@ def after_first_law(rows: np.ndarray, first: np.ndarray) -> np.ndarray:
     """(V, V) law of tokens 2 and 3 of a Markov target with transition ``rows``, token 1 drawn from
     ``first``: the two tokens the decoding loop's first step writes (the prompt's forward writes token 1)."""
     return (first @ rows)[:, None] * rows
+
+
+def first_token_law(
+    p_T: np.ndarray, p_D: np.ndarray, judge: np.ndarray, after_reject: np.ndarray
+) -> np.ndarray:
+    """Law of the first emitted token when x ~ p_D is accepted with min(1, p_T(x) / judge(x)) (1 where
+    judge(x) = 0) and a rejection draws from ``after_reject``. The right rule judges with p_D itself and
+    draws from the residual of p_T and p_D; the tests build faulty rules from the other arguments."""
+    accept = np.minimum(1.0, np.divide(p_T, judge, out=np.ones_like(p_T), where=judge > 0))
+    return p_D * accept + (p_D * (1 - accept)).sum() * after_reject

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from lossless import P_MIN, TOY_TV, after_first_law, chisquare_p
+from lossless import P_MIN, TOY_TV, after_first_law, chisquare_p, first_token_law
 from specdec.drafters.input_guided import InputGuided
 from specdec.drafters.lookup import prompt_lookup
 from specdec.drafters.ngram import NGramDrafter
@@ -141,13 +141,6 @@ def test_the_exact_law_catches_a_drafter_that_lies_about_p_D():
             law[y] = law.get(y, 0.0) + q * r
     p_first = TARGET(PROMPT)[-1]
     assert max(abs(law.get(y, 0.0) - p_first[y]) for y in range(4)) > 0.05
-
-
-def first_token_law(p_T: np.ndarray, p_D: np.ndarray, judge: np.ndarray, after_reject: np.ndarray):
-    """Law of the first emitted token when x ~ p_D is accepted with min(1, p_T(x) / judge(x)) and a
-    rejection draws from ``after_reject`` (the residual of p_T and judge, for the right rule)."""
-    accept = np.minimum(1.0, np.divide(p_T, judge, out=np.ones_like(p_T), where=judge > 0))
-    return p_D * accept + (p_D * (1 - accept)).sum() * after_reject
 
 
 def test_the_faults_the_sampled_fit_guards_against_move_more_than_it_promises_to_catch():

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lossless import P_MIN, TOY_TV, after_first_law, chisquare_p, detectable_tv
+from lossless import P_MIN, TOY_TV, after_first_law, chisquare_p, detectable_tv, first_token_law
 from specdec.core.rows import (
     SHORT_ROW,
     residual_weights,
@@ -343,26 +343,14 @@ def test_speculative_decode_joint_of_the_first_verified_tokens_fits_the_target(k
     assert chisquare_p(counts, target_joint(temperature, top_p)) > P_MIN
 
 
-def emitted_distribution(draw_row, p_T_test, p_D_test):
-    """Law of the first emitted token when drafts come from ``draw_row`` but the acceptance ratio and the
-    residual use ``p_T_test`` / ``p_D_test`` (the library uses the same standardised rows for both)."""
-    out = np.zeros(len(draw_row))
-    r = residual(p_T_test, p_D_test)
-    for x in np.flatnonzero(draw_row):
-        accept = min(1.0, p_T_test[x] / p_D_test[x]) if p_D_test[x] > 0 else 1.0
-        out[x] += draw_row[x] * accept
-        out += draw_row[x] * (1.0 - accept) * r
-    return out
-
-
 def test_temperature_must_shape_both_rows_before_the_acceptance_test():
     """Standardising p_T and p_D first gives exactly the tempered target; drafting at temperature while
     testing against raw rows (temperature applied 'after') does not."""
     p_T, p_D = TARGET.transition[0], DRAFT.transition[0]
     goal = standardize(p_T, 0.6)
     q_T, q_D = standardize(p_T, 0.6), standardize(p_D, 0.6)
-    assert np.abs(emitted_distribution(q_D, q_T, q_D) - goal).max() < 1e-12
-    late = emitted_distribution(q_D, p_T, p_D)  # drafts tempered, accept/reject on raw rows
+    assert np.abs(first_token_law(q_T, q_D, q_D, residual(q_T, q_D)) - goal).max() < 1e-12
+    late = first_token_law(p_T, q_D, p_D, residual(p_T, p_D))  # drafts tempered, accept/reject on raw rows
     assert np.abs(late - goal).max() > 0.05
 
 
