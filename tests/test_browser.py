@@ -6,7 +6,9 @@ request went to any host but 127.0.0.1. A missing local mermaid bundle gives no 
 this is the only guard against a site that silently shows diagram source instead of diagrams.
 
 Without Chromium the test is skipped, unless SPECDEC_REQUIRE_BROWSER=1 (set by .ci/run), where a
-missing browser is a failure.
+missing browser is a failure. The layout checks (widths, lengths, what fits a phone) measure text set in
+furo's Helvetica/Arial: on Linux they need an Arial-metric font (Liberation Sans, package
+``fonts-liberation``) and are skipped without one, failed under SPECDEC_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 import http.server
 import os
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,6 +63,40 @@ def _require_browser():
             pytest.fail("SPECDEC_REQUIRE_BROWSER=1 but Chromium (or the playwright package) is missing")
         pytest.skip("Chromium not installed: the diagram check needs a real browser")
     return path
+
+
+LAYOUT_FONTS = ("Liberation Sans", "Arial", "Helvetica")
+"""Families the layout checks accept for furo's ``Helvetica, Arial`` (Liberation Sans has Arial's metrics)."""
+
+
+def _sans_family() -> str | None:
+    """The family fontconfig gives for Helvetica (what Chromium on Linux sets furo's body text in);
+    None without fontconfig (macOS and Windows ship Helvetica or Arial)."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    run = subprocess.run(
+        [fc_match, "-f", "%{family}", "Helvetica"], capture_output=True, text=True, timeout=30
+    )
+    return run.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def layout_font():
+    """The layout checks' font: each width and length they assert depends on the font text is set in.
+    With a wider substitute (DejaVu Sans, the only sans of a bare Debian) a line of a phone page is a
+    few pixels wider and a long page a screen longer than on a reader's device, so they would measure
+    the machine, not the site."""
+    family = _sans_family()
+    if family is None or any(name in family for name in LAYOUT_FONTS):
+        return family
+    message = (
+        f"the layout checks measure text set in Helvetica/Arial, but fontconfig gives {family!r}: "
+        "install an Arial-metric font (apt-get install fonts-liberation)"
+    )
+    if os.environ.get("SPECDEC_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -390,7 +427,7 @@ def sweep(html_build: Build, site_url: str, browser_context):
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_no_page_overflows_sideways(sweep, width: str):
+def test_no_page_overflows_sideways(layout_font, sweep, width: str):
     """At 1,400 px and at 390 px nothing is wider than the viewport except inside a scroll container."""
     w = WIDTHS[width][0]
     problems = [f"{rel} at {w}px: {p}" for rel, rec in sweep(width).items() for p in rec["overflow"]]
@@ -421,7 +458,9 @@ MATRIX_JS = """() => {
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_comparison_matrix_is_readable(html_build: Build, site_url: str, browser_context, width: str):
+def test_comparison_matrix_is_readable(
+    layout_font, html_build: Build, site_url: str, browser_context, width: str
+):
     """At most 7 columns, top-aligned; the first column stays in view however far the table scrolls;
     a table that scrolls says so; on a phone no row is taller than the screen."""
     w, h = WIDTHS[width]
@@ -450,7 +489,7 @@ STICKY_JS = """() => [...document.querySelectorAll('.table-wrapper.scrolls')].ma
 
 
 @pytest.mark.browser
-def test_held_first_column_leaves_no_gap(sweep):
+def test_held_first_column_leaves_no_gap(layout_font, sweep):
     """At 390 px a table that scrolls holds its first column flush with the box's left edge: no
     strip through which the scrolled text shows."""
     problems, measured = [], set()
@@ -471,7 +510,7 @@ TABLE_SCROLL_JS = """() => [...document.querySelectorAll('article .table-wrapper
 
 
 @pytest.mark.browser
-def test_no_table_scrolls_at_desktop_width(sweep):
+def test_no_table_scrolls_at_desktop_width(layout_font, sweep):
     """At 1,400 px every table shows all its columns (the families page's nine included)."""
     problems = [f"{rel}: {t}" for rel, rec in sweep("desktop").items() for t in rec["tables"]]
     assert not problems, "\n".join(problems)
@@ -487,7 +526,7 @@ FORMULA_JS = """() => [...document.querySelectorAll('div.math')].filter(m => m.s
 
 
 @pytest.mark.browser
-def test_wide_formulas_say_they_scroll(sweep):
+def test_wide_formulas_say_they_scroll(layout_font, sweep):
     """At 390 px a display formula wider than the column scrolls in its own box, with a visible
     cue above it, and nothing inside it scrolls separately."""
     problems, wide = [], 0
@@ -510,7 +549,7 @@ MAX_SCREENS = 12.5  # "about 12 screens" at 1,400 x 900
 
 
 @pytest.mark.browser
-def test_no_page_is_longer_than_about_12_screens(sweep):
+def test_no_page_is_longer_than_about_12_screens(layout_font, sweep):
     """At 1,400 x 900 no page is longer than about 12 screens (the arithmetic-intensity material is
     three pages: the model, kernels and crossovers, measured evidence)."""
     h = WIDTHS["desktop"][1]
@@ -535,7 +574,7 @@ TITLE_JS = """async () => {
 
 
 @pytest.mark.browser
-def test_titles_fit_a_phone_and_every_page_has_a_favicon(sweep):
+def test_titles_fit_a_phone_and_every_page_has_a_favicon(layout_font, sweep):
     """At 390 px every page title (h1) is at most 30 px; every page links the site's own favicon,
     and it loads."""
     problems = []
@@ -565,7 +604,7 @@ MATRIX_SPEEDUP_JS = """() => {
 @pytest.mark.browser
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 def test_matrix_shows_each_familys_speedup_without_scrolling(
-    html_build: Build, site_url: str, browser_context, width: str
+    layout_font, html_build: Build, site_url: str, browser_context, width: str
 ):
     """The same-harness speedup (with tau) is the column after the family, and at 390 px (one card
     per family) and 1,400 px every family's speedup is in view without scrolling sideways."""
@@ -589,7 +628,7 @@ FIT_JS = """() => [...document.querySelectorAll('pre.mermaid')].map(pre => {
 
 @pytest.mark.browser
 def test_decision_tree_needs_no_sideways_scrolling_on_a_phone(
-    html_build: Build, site_url: str, browser_context
+    layout_font, html_build: Build, site_url: str, browser_context
 ):
     """At 390 px every chart of the decision tree fits its column: every answer is reachable
     without scrolling sideways (the node text stays at 12 px or more: see the test above)."""
@@ -634,7 +673,9 @@ DIAGRAM_JS = """() => [...document.querySelectorAll('pre.mermaid svg')].map(svg 
 })"""
 
 
-def test_diagram_text_is_legible_and_charts_fit(html_build: Build, site_url: str, browser_context):
+def test_diagram_text_is_legible_and_charts_fit(
+    layout_font, html_build: Build, site_url: str, browser_context
+):
     """At 1,400 px every chart's node text renders at 12 px or more, the same size in every chart,
     and no chart is taller than 900 px."""
     w, h = WIDTHS["desktop"]
@@ -716,7 +757,9 @@ def test_verdict_answers_first(html_build: Build, site_url: str, browser_context
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_verdict_box_is_titled_and_body_sized(html_build: Build, site_url: str, browser_context, width: str):
+def test_verdict_box_is_titled_and_body_sized(
+    layout_font, html_build: Build, site_url: str, browser_context, width: str
+):
     """The verdict's callout is titled "Verdict" (not the alert's "Important"), and its title and
     text are at the size of the page's body text."""
     page = _open(browser_context, f"{site_url}/{SURVEY}/grammar-tutor-verdict.html", *WIDTHS[width])
@@ -738,7 +781,7 @@ CODE_JS = """() => [...document.querySelectorAll('div.doctest pre, div.highlight
   .map(pre => pre.innerText.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"""
 
 
-def test_examples_fit_their_code_box(sweep):
+def test_examples_fit_their_code_box(layout_font, sweep):
     """At 1,400 px no example scrolls sideways: every input and output line is visible."""
     problems = [f"{rel}: {line!r}" for rel, rec in sweep("desktop").items() for line in rec["code"]]
     assert not problems, "examples wider than their code box (longest line shown):\n" + "\n".join(problems)
@@ -783,7 +826,7 @@ def _contrast(fg: str, bg: str) -> float:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_plot_text_is_legible_on_a_phone(sweep, theme: str):
+def test_plot_text_is_legible_on_a_phone(layout_font, sweep, theme: str):
     """At 390 px every plot's smallest text (tick labels included) renders at 12 px or more, and
     every text colour has 4.5:1 contrast against the plot's background, in both themes.
 
@@ -828,7 +871,7 @@ def test_search_snippets_show_symbols_not_tex(html_build: Build, site_url: str, 
 MAX_SUMMARY_WORDS = 1250  # "one page": about 1,200 words, tables and footnotes included
 
 
-def test_summary_is_one_page(html_build: Build, site_url: str, browser_context):
+def test_summary_is_one_page(layout_font, html_build: Build, site_url: str, browser_context):
     """The survey summary reads as one page: about 1,200 rendered words, tables and footnotes included,
     and it opens with the answer before the first section."""
     page = _open(browser_context, f"{site_url}/{SURVEY}/summary.html", *WIDTHS["desktop"])
