@@ -79,6 +79,20 @@ def test_a_large_vocabulary_keeps_only_the_counts_it_saw():
     assert rows.shape == (3, V) and abs(rows[0].sum() - 1) < 1e-9
 
 
+def test_the_row_cache_is_bounded_and_a_dropped_row_is_made_again_the_same(monkeypatch):
+    """With room for two rows, reading five contexts keeps two, and a row read again after it was dropped
+    has the same values."""
+    import specdec.models as models
+
+    corpus = [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]
+    first = NGramModel(corpus, n=2, smoothing=0.1)(np.array([0, 1, 2, 3, 1]))  # (5, V), unbounded
+    monkeypatch.setattr(models, "ROW_CACHE_BYTES", 2 * 8 * 4)  # two rows of V = 4 float64
+    model = NGramModel(corpus, n=2, smoothing=0.1)
+    again = model(np.array([0, 1, 2, 3, 1]))
+    assert len(model._rows) == 2
+    np.testing.assert_array_equal(again, first)
+
+
 def test_a_smoothing_that_overflows_the_rows_is_refused_at_once():
     with pytest.raises(ValueError, match="smoothing × vocab size must be finite"):
         NGramModel([["a", "b"]], n=2, smoothing=1e308)

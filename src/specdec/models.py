@@ -25,6 +25,7 @@ Standard toy target and drafts::
 from __future__ import annotations
 
 import numbers
+from collections import OrderedDict
 from importlib import resources
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "load_learner_corpus",
     "tokenize",
     "MAX_N",
+    "ROW_CACHE_BYTES",
     "NGramModel",
     "MarkovChain",
     "MixtureDraft",
@@ -43,10 +45,14 @@ __all__ = [
 
 MAX_N = 16
 """Largest n of an :class:`NGramModel`. The model keeps a count for every (context, next word) pair of
-every context length below n that training saw, and a row of V floats for each context it has been
-asked about, so it grows about linearly with n. Contexts never reach back past a sentence boundary, and
-the corpus's longest sentence has 10 words, so from n = 12 on a longer n only adds padding; 16 leaves
-room for a corpus of longer sentences."""
+every context length below n that training saw, so it grows about linearly with n, and keeps up to
+:data:`ROW_CACHE_BYTES` of the V-float rows it has been asked for. Contexts never reach back past a
+sentence boundary, and the corpus's longest sentence has 10 words, so from n = 12 on a longer n only
+adds padding; 16 leaves room for a corpus of longer sentences."""
+
+ROW_CACHE_BYTES = 64 << 20
+"""How much of its smoothed rows an :class:`NGramModel` keeps (64 MiB): at least one row; past this the
+least recently read rows are dropped and made again when next asked for (the same values)."""
 
 BOUNDARY = "<s>"
 """Sentence boundary token (id 0 in every :class:`NGramModel` vocabulary): it starts and ends sentences."""
@@ -187,19 +193,26 @@ class NGramModel:
         if not np.isfinite(self._denominators).all():
             raise ValueError(f"smoothing × vocab size must be finite, got {smoothing} × {self.vocab_size}")
         self._contexts = contexts
-        self._rows: dict[int, np.ndarray] = {}  # context index -> its (V,) row, made when first read
+        # context index -> its (V,) row, made when first read; the least recently read rows are dropped
+        # past ROW_CACHE_BYTES (a 200,000-word vocabulary makes 1.6 MB rows)
+        self._rows: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._max_rows = max(1, ROW_CACHE_BYTES // (8 * self.vocab_size))
 
     def _table_row(self, i: int) -> np.ndarray:
-        """The smoothed row of context ``i``, made and checked the first time it is read (read-only)."""
+        """The smoothed row of context ``i``, made and checked when it is not cached (read-only)."""
         row = self._rows.get(i)
-        if row is None:
-            a, b = self._starts[i], self._starts[i + 1]
-            row = np.full(self.vocab_size, self.smoothing)
-            row[self._cols[a:b]] = self._counts[a:b] + self.smoothing
-            row /= self._denominators[i]
-            _arrays.check_rows("n-gram table row", row)  # once: every output row is one of these
-            row.flags.writeable = False
-            self._rows[i] = row
+        if row is not None:
+            self._rows.move_to_end(i)
+            return row
+        a, b = self._starts[i], self._starts[i + 1]
+        row = np.full(self.vocab_size, self.smoothing)
+        row[self._cols[a:b]] = self._counts[a:b] + self.smoothing
+        row /= self._denominators[i]
+        _arrays.check_rows("n-gram table row", row)  # every output row is one of these
+        row.flags.writeable = False
+        self._rows[i] = row
+        if len(self._rows) > self._max_rows:
+            self._rows.popitem(last=False)
         return row
 
     @classmethod
