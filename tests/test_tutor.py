@@ -277,3 +277,18 @@ def test_the_page_opens_with_the_recorded_numbers():
     opening = " ".join(page.split("```pycon")[0].split())
     for phrase in opening_phrases():
         assert phrase in opening, phrase
+
+
+def test_candidate_weights_load_with_the_shipped_tokenizer_and_correct():
+    """Each candidate folder (bench/candidates) holds a model the tutor loads, with the shipped tokenizer
+    byte for byte (so shipping it changes no token id), and its benchmark record is of that model."""
+    folders = sorted(p.parent for p in (ROOT / "bench" / "candidates").glob("*/tutor.npz"))
+    assert folders, "no candidate folder"
+    shipped = (ROOT / "src" / "specdec" / "tutor" / "weights" / "tokenizer.model").read_bytes()
+    for folder in folders:
+        assert (folder / "tokenizer.model").read_bytes() == shipped, folder
+        tutor = Tutor.load("tutor", folder)
+        record = json.loads((folder / "tutor-bench.json").read_text(encoding="utf-8"))
+        assert record["models"]["tutor"]["parameters"] == sum(a.size for a in tutor.params.values())
+        first = record["models"]["tutor"]["everyday_40"]["results"][0]
+        assert tutor.correct(first["input"]).text == first["got"]
