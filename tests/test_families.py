@@ -291,9 +291,9 @@ def two_token_fit(tutor, drafter, sentence, k, runs=400):
     ("name", "sentence"),
     # sentences the tutor is unsure about at temperature 0.7
     [
-        ("draft model", "It depends of the weather."),
-        ("prompt lookup", "It depends of the weather."),
-        ("input-guided", "It depends of the weather."),
+        ("draft model", "What you doing?"),
+        ("prompt lookup", "He explained me the problem."),
+        ("input-guided", "What you doing?"),
     ],
 )
 def test_sampling_with_the_tutor_as_target_is_lossless(tutor, draft, name, sentence):
@@ -314,6 +314,6 @@ def test_tree_sampling_with_the_tutor_as_target_is_lossless(tutor, draft):
     rejected, and some accept a drafted token: both paths run. (The exact, enumerated proof for every
     candidate rule is in test_tree.py.)"""
     drafter = ModelTreeDrafter(draft, (2, 2), rule="iid", temperature=0.7)
-    p, drafted, accepted = two_token_fit(tutor, drafter, "It depends of the weather.", 2)
+    p, drafted, accepted = two_token_fit(tutor, drafter, "What you doing?", 2)
     assert p > P_MIN
     assert drafted == 400 and 0 < accepted < 400
