@@ -326,10 +326,31 @@ def _title_answer(app, doctree):
         return
 
 
+RECORDS = Path(__file__).resolve().parent / "bench" / "results"
+
+
+def _redraw_plots_after_records(app, env, added, changed, removed):
+    """matplotlib's plot directive draws a figure again only when its script changes, and only on a page
+    being read; the figures here draw the recorded runs of ``bench/results/``. A figure older than the
+    newest record is removed and the pages with figures are read again, so re-recording a run redraws
+    them without ``make clean``."""
+    figures = Path(app.doctreedir).parent / "plot_directive"
+    if not figures.is_dir():
+        return []  # nothing drawn yet: every figure is drawn now
+    newest = max(f.stat().st_mtime for f in RECORDS.iterdir() if f.is_file())
+    stale = [f for f in figures.rglob("*") if f.is_file() and f.stat().st_mtime < newest]
+    for f in stale:
+        f.unlink()
+    if not stale:
+        return []
+    return [doc for doc in env.found_docs if "plot::" in Path(env.doc2path(doc)).read_text(encoding="utf-8")]
+
+
 def setup(app):
     app.add_directive("pycon", PyconDirective)
     app.connect("doctree-read", _title_answer)
     app.connect("builder-inited", _check_bundles)
+    app.connect("env-get-outdated", _redraw_plots_after_records)
     app.connect("html-page-context", _calculator_script)
     app.connect("build-finished", _calculator_archive)
     # after sphinx-copybutton's and furo's own builder-inited handlers (priority 500)
