@@ -215,11 +215,7 @@ def _parse(argv):
     )
     args = ap.parse_args(argv)
     args.models = args.models.split(",")
-    if (
-        not args.models
-        or any(m not in ("tutor", "draft") for m in args.models)
-        or len(set(args.models)) < len(args.models)
-    ):
+    if any(m not in ("tutor", "draft") for m in args.models) or len(set(args.models)) < len(args.models):
         ap.error(
             f"--models must name tutor and/or draft once each, comma-separated, got {','.join(args.models)}"
         )
